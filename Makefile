@@ -1,0 +1,30 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# make            build vepoll.ko against KDIR
+# make lint       W=1 build, sparse (C=2) and checkpatch --strict: all clean
+# make check      the whole test suite (lint, build, selftests in the VM)
+# make demo       the demo, in the VM
+# make clean
+
+# The running kernel's build tree; on a host without one (a machine that
+# only builds for the VM), the newest installed linux-headers.
+KDIR ?= $(shell scripts/kdir.sh)
+
+all: modules
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+lint:
+	scripts/lint.sh $(KDIR)
+
+check:
+	scripts/test.sh
+
+demo:
+	scripts/demo.sh
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+
+.PHONY: all modules lint check demo clean

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Objects shared by the vepoll module's files.
+ *
+ * The locks named here, and the order in which they nest, are described
+ * once, in the LOCKING comment at the top of vepoll_registry.c.
+ */
+#ifndef _VEPOLL_H
+#define _VEPOLL_H
+
+#include <linux/fs.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/poll.h>
+#include <linux/rbtree.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/uidgid.h>
+#include <linux/wait.h>
+
+#include "vepoll_uapi.h"
+
+/* Longest chain of instances watching instances (SPEC 3: ELOOP beyond). */
+#define VEPOLL_MAX_NESTS	5
+
+/* Every condition bit a CTL mask may hold, and the two mode bits. */
+#define VEPOLL_CONDITIONS	(VEPOLLIN | VEPOLLPRI | VEPOLLOUT | VEPOLLERR | \
+				 VEPOLLHUP | VEPOLLRDNORM | VEPOLLRDBAND | \
+				 VEPOLLWRNORM | VEPOLLWRBAND | VEPOLLMSG | \
+				 VEPOLLRDHUP)
+#define VEPOLL_MODES		(VEPOLLET | VEPOLLONESHOT)
+
+/* Module parameters (vepoll_main.c), read-only once the module is loaded. */
+extern unsigned int vepoll_max_instances;
+extern unsigned int vepoll_max_watches;
+extern unsigned int vepoll_wait_cap_ms;
+extern unsigned int vepoll_max_user_instances;
+
+/**
+ * struct vepoll_instance - an event set, the object behind an instance fd
+ * @id: registry id, from 1, never reused while the instance lives
+ * @owner: effective uid charged for the instance (max_user_instances)
+ * @file: the anon-inode file standing for the instance
+ * @mtx: serialises CTL, harvesting and fdinfo; protects @watches,
+ *	@nr_watches and each watch's @data
+ * @watches: every watch, keyed by (target file, fd)
+ * @nr_watches: number of entries in @watches
+ * @lock: protects @rdllist and each watch's @rdllink, @events, @disarmed;
+ *	taken from wakeup callbacks, which may run in IRQ context
+ * @rdllist: watches whose target signalled readiness, oldest first
+ * @wq: tasks sleeping in VEPOLL_IOC_WAIT (exclusive waiters)
+ * @poll_wait: pollers of @file (poll, select, epoll, an outer instance)
+ * @wake_nests: lockdep subclass of @poll_wait.lock in a nested wakeup
+ * @children: watches of this instance whose target is an instance
+ * @parents: watches of other instances whose target is this instance
+ * @nest_gen: generation of the last nesting check that measured @nest_depth
+ * @nest_depth: longest chain of instances measured from here
+ *
+ * @children, @parents, @nest_gen and @nest_depth are guarded by
+ * vepoll_nest_lock (vepoll_nest.c).
+ */
+struct vepoll_instance {
+	u32 id;
+	kuid_t owner;
+	struct file *file;
+
+	struct mutex mtx;		/* CTL, harvesting, fdinfo */
+	struct rb_root watches;
+	unsigned int nr_watches;
+
+	spinlock_t lock;		/* ready list, armed state */
+	struct list_head rdllist;
+	wait_queue_head_t wq;
+	wait_queue_head_t poll_wait;
+	u8 wake_nests;
+
+	struct list_head children;
+	struct list_head parents;
+	u64 nest_gen;
+	int nest_depth;
+};
+
+struct vepoll_target;
+struct vepoll_pwq;
+
+/**
+ * struct vepoll_watch - one entry of an instance's watch list
+ * @node: link in the instance's @watches tree
+ * @rdllink: link in the instance's ready list, or in a harvester's private
+ *	list while it reports the watch; empty otherwise
+ * @ep: the instance the watch belongs to
+ * @target: shared reference on the watched file
+ * @file: the watched file (first half of the key), pinned by @target
+ * @fd: fd number the watch was added with (second half of the key)
+ * @events: the mask given to ADD or MOD, mode bits included
+ * @disarmed: a ONESHOT watch that reported and waits for MOD
+ * @data: user cookie returned with every event
+ * @pwqs: wait-queue entries this watch placed on the target's queues
+ * @child_link: link in @ep's children, when the target is an instance
+ * @parent_link: link in the target instance's parents
+ */
+struct vepoll_watch {
+	struct rb_node node;
+	struct list_head rdllink;
+	struct vepoll_instance *ep;
+	struct vepoll_target *target;
+	struct file *file;
+	int fd;
+	u32 events;
+	bool disarmed;
+	u64 data;
+	struct vepoll_pwq *pwqs;
+	struct list_head child_link;
+	struct list_head parent_link;
+};
+
+/* vepoll_registry.c: the registry of instances and its limits. */
+struct vepoll_instance *vepoll_instance_alloc(void);
+void vepoll_instance_free(struct vepoll_instance *ep);
+void vepoll_registry_lock(void);
+void vepoll_registry_unlock(void);
+
+/* vepoll_fops.c: the anon-inode file that stands for an instance. */
+int vepoll_create_fd(unsigned long flags);
+bool vepoll_is_instance_file(const struct file *file);
+
+/* vepoll_target.c: references on watched files, shared by all watches. */
+struct vepoll_target *vepoll_target_get(struct file *file);
+void vepoll_target_put(struct vepoll_target *target);
+bool vepoll_target_closed(const struct vepoll_target *target);
+
+/* vepoll_watch.c: the watch list (VEPOLL_IOC_CTL). */
+int vepoll_ctl(const struct vepoll_ctl_args *args);
+void vepoll_watch_remove(struct vepoll_instance *ep, struct vepoll_watch *w);
+void vepoll_watch_remove_all(struct vepoll_instance *ep);
+void vepoll_sweep_closed(struct vepoll_instance *ep);
+__poll_t vepoll_watch_poll(struct vepoll_watch *w, poll_table *pt, int depth);
+int vepoll_watch_cache_init(void);
+void vepoll_watch_cache_exit(void);
+
+/* vepoll_ready.c: consuming the ready list. */
+int vepoll_send_events(struct vepoll_instance *ep,
+		       struct vepoll_event __user *uevents, int maxevents);
+__poll_t vepoll_instance_poll(struct vepoll_instance *ep, poll_table *pt,
+			      int depth);
+void vepoll_wake_pollers(struct vepoll_instance *ep, u8 nests);
+
+/* vepoll_wait.c: VEPOLL_IOC_WAIT. */
+long vepoll_wait(const struct vepoll_wait_args *args);
+
+/* vepoll_nest.c: instances inside instances. */
+int vepoll_nest_check(struct vepoll_instance *ep, struct vepoll_instance *to);
+void vepoll_nest_link(struct vepoll_watch *w, struct vepoll_instance *to);
+void vepoll_nest_unlink(struct vepoll_watch *w);
+
+/**
+ * vepoll_interest() - conditions a watch reports
+ * @events: the watch's mask, mode bits included
+ *
+ * Error and hang-up are always reported, even when not asked for.
+ *
+ * Return: the condition bits to test against the target's readiness.
+ */
+static inline __poll_t vepoll_interest(u32 events)
+{
+	return (__force __poll_t)((events & VEPOLL_CONDITIONS) |
+				  VEPOLLERR | VEPOLLHUP);
+}
+
+#endif /* _VEPOLL_H */

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Consuming an instance's ready list.
+ *
+ * The wakeup callbacks (vepoll_watch.c) append watches to ep->rdllist.
+ * A wait takes the whole list private, re-polls each watch to learn what
+ * is still true, reports it and decides where the watch goes next:
+ * level-triggered back to the tail (so that a small maxevents rotates
+ * through every ready watch), edge-triggered nowhere until its target's
+ * next wakeup, one-shot disarmed. Work is proportional to the number of
+ * ready watches, never to the number registered.
+ */
+#include <linux/uaccess.h>
+
+#include "vepoll.h"
+
+/*
+ * Take the ready list private. The callbacks leave a watch that is on the
+ * private list alone (it is linked), and re-queue it on ep->rdllist once
+ * it has been unlinked for reporting, so no wakeup is lost meanwhile.
+ */
+static void vepoll_start_scan(struct vepoll_instance *ep,
+			      struct list_head *txlist)
+{
+	spin_lock_irq(&ep->lock);
+	list_splice_init(&ep->rdllist, txlist);
+	spin_unlock_irq(&ep->lock);
+}
+
+/*
+ * Put back what the scan did not consume, ahead of what was queued
+ * meanwhile, and pass the baton: another waiter may take what is left.
+ */
+static void vepoll_done_scan(struct vepoll_instance *ep,
+			     struct list_head *txlist)
+{
+	spin_lock_irq(&ep->lock);
+	list_splice(txlist, &ep->rdllist);
+	/* ep->lock orders this with a waiter's check of rdllist. */
+	if (!list_empty(&ep->rdllist) && waitqueue_active(&ep->wq))
+		wake_up(&ep->wq);
+	spin_unlock_irq(&ep->lock);
+}
+
+static struct vepoll_watch *vepoll_next_scanned(struct vepoll_instance *ep,
+						struct list_head *txlist)
+{
+	struct vepoll_watch *w;
+
+	spin_lock_irq(&ep->lock);
+	w = list_first_entry_or_null(txlist, struct vepoll_watch, rdllink);
+	if (w)
+		list_del_init(&w->rdllink);
+	spin_unlock_irq(&ep->lock);
+	return w;
+}
+
+/* After @w was reported: where it goes next. */
+static void vepoll_requeue_reported(struct vepoll_instance *ep,
+				    struct vepoll_watch *w)
+{
+	spin_lock_irq(&ep->lock);
+	if (w->events & VEPOLLONESHOT) {
+		w->disarmed = true;
+		/* A wakeup during the report may have queued it again. */
+		list_del_init(&w->rdllink);
+	} else if (!(w->events & VEPOLLET) && list_empty(&w->rdllink)) {
+		list_add_tail(&w->rdllink, &ep->rdllist);
+	}
+	spin_unlock_irq(&ep->lock);
+}
+
+/* A report that could not be copied stays pending, in front. */
+static void vepoll_requeue_unreported(struct vepoll_instance *ep,
+				      struct vepoll_watch *w,
+				      struct list_head *txlist)
+{
+	spin_lock_irq(&ep->lock);
+	if (list_empty(&w->rdllink))
+		list_add(&w->rdllink, txlist);
+	spin_unlock_irq(&ep->lock);
+}
+
+/**
+ * vepoll_send_events() - report ready watches to user space
+ * @ep: the instance
+ * @uevents: user buffer of @maxevents entries, checked with access_ok()
+ * @maxevents: at least 1
+ *
+ * Events are copied one at a time; a watch whose event could not be
+ * copied is left pending, whatever its mode.
+ *
+ * Return: the number of events copied, or -EFAULT if the first copy
+ * failed.
+ */
+int vepoll_send_events(struct vepoll_instance *ep,
+		       struct vepoll_event __user *uevents, int maxevents)
+{
+	struct vepoll_watch *w;
+	LIST_HEAD(txlist);
+	int sent = 0;
+
+	mutex_lock(&ep->mtx);
+	vepoll_start_scan(ep, &txlist);
+	while (sent < maxevents && (w = vepoll_next_scanned(ep, &txlist))) {
+		struct vepoll_event event = {};
+		__poll_t revents;
+
+		if (w->disarmed)
+			continue;
+		if (vepoll_target_closed(w->target)) {
+			vepoll_watch_remove(ep, w);
+			continue;
+		}
+		/* No longer ready: its next wakeup queues it again. */
+		revents = vepoll_watch_poll(w, NULL, 0);
+		if (!revents)
+			continue;
+
+		event.events = (__force u32)revents;
+		event.data = w->data;
+		if (copy_to_user(&uevents[sent], &event, sizeof(event))) {
+			vepoll_requeue_unreported(ep, w, &txlist);
+			if (!sent)
+				sent = -EFAULT;
+			break;
+		}
+		sent++;
+		vepoll_requeue_reported(ep, w);
+	}
+	vepoll_done_scan(ep, &txlist);
+	mutex_unlock(&ep->mtx);
+	return sent;
+}
+
+/**
+ * vepoll_instance_poll() - readiness of an instance, as poll() sees it
+ * @ep: the instance
+ * @pt: poll table of the caller (hooks @ep->poll_wait), or one with no
+ *	callback
+ * @depth: nesting depth, the lockdep subclass of @ep->mtx
+ *
+ * Readable while at least one watch would be reported by a wait. Looking
+ * consumes nothing: ET and ONESHOT state are left as they are.
+ *
+ * Return: EPOLLIN | EPOLLRDNORM, or 0.
+ */
+__poll_t vepoll_instance_poll(struct vepoll_instance *ep, poll_table *pt,
+			      int depth)
+{
+	struct vepoll_watch *w, *tmp;
+	__poll_t res = 0;
+	LIST_HEAD(txlist);
+
+	poll_wait(ep->file, &ep->poll_wait, pt);
+
+	mutex_lock_nested(&ep->mtx, depth);
+	vepoll_start_scan(ep, &txlist);
+	list_for_each_entry_safe(w, tmp, &txlist, rdllink) {
+		if (!w->disarmed && !vepoll_target_closed(w->target) &&
+		    vepoll_watch_poll(w, NULL, depth)) {
+			res = EPOLLIN | EPOLLRDNORM;
+			break;
+		}
+		/* Stale entry: its next wakeup queues it again. */
+		spin_lock_irq(&ep->lock);
+		list_del_init(&w->rdllink);
+		spin_unlock_irq(&ep->lock);
+	}
+	vepoll_done_scan(ep, &txlist);
+	mutex_unlock(&ep->mtx);
+	return res;
+}
+
+/**
+ * vepoll_wake_pollers() - wake the pollers of an instance file
+ * @ep: the instance
+ * @nests: nesting level of the wakeup: 0 from CTL, 1 from a plain target,
+ *	the inner instance's level + 1 from a nested instance
+ *
+ * Nested instances wake each other through their poll_wait queues; each
+ * level takes its poll_wait.lock with its own lockdep subclass, which
+ * depth is bounded by VEPOLL_MAX_NESTS.
+ */
+void vepoll_wake_pollers(struct vepoll_instance *ep, u8 nests)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave_nested(&ep->poll_wait.lock, flags, nests);
+	ep->wake_nests = nests + 1;
+	wake_up_locked_poll(&ep->poll_wait, EPOLLIN | EPOLLRDNORM);
+	ep->wake_nests = 0;
+	spin_unlock_irqrestore(&ep->poll_wait.lock, flags);
+}

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The global registry of vepoll instances.
+ *
+ * Every live instance has an id in one xarray, allocated from 1 upwards as
+ * the seed's registry does. The registry enforces max_instances (ENFILE)
+ * and, for users without CAP_SYS_RESOURCE, max_user_instances (EMFILE).
+ *
+ * LOCKING
+ *
+ * Locks, outermost first; a lock is only taken while holding locks above
+ * it in this list:
+ *
+ *   vepoll_registry_mutex   (this file) the registry and its counters;
+ *                           also held across an ADD whose target is an
+ *                           instance, so that the cycle check and the
+ *                           insertion are one step (vepoll_nest.c)
+ *   ep->mtx                 (per instance) the watch tree and watch data;
+ *                           an instance polling an inner instance takes
+ *                           the inner mtx with subclass = nesting depth
+ *   vepoll_nest_lock        (vepoll_nest.c) the instance-in-instance graph
+ *   vepoll_targets_lock     (vepoll_target.c) the shared file references
+ *
+ * Wakeup callbacks run under the target's wait-queue lock, possibly in IRQ
+ * context, so on that path only spinlocks are taken, with IRQs disabled:
+ *
+ *   target wait-queue lock -> ep->lock -> ep->wq.lock
+ *   target wait-queue lock -> ep->poll_wait.lock (subclass = wake depth)
+ *                          -> outer ep->lock -> ...
+ *
+ * ep->lock (per instance) guards the ready list and the armed state of
+ * the watches. It is never held while calling into a target (vfs_poll,
+ * wait-queue removal) or while waking ep->poll_wait, so the callbacks of
+ * nested instances never hold two ep->locks at once.
+ */
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
+
+#include "vepoll.h"
+
+static DEFINE_MUTEX(vepoll_registry_mutex);
+static DEFINE_XARRAY_ALLOC1(vepoll_registry);
+static u32 vepoll_next_id = 1;
+static unsigned int vepoll_nr_instances;
+/* Instances held per effective uid, as xarray values indexed by uid. */
+static DEFINE_XARRAY(vepoll_user_counts);
+
+/**
+ * vepoll_registry_lock() - take the registry mutex
+ *
+ * Held by an ADD whose target is an instance, across the cycle check and
+ * the insertion, so that two racing ADDs cannot close a cycle.
+ */
+void vepoll_registry_lock(void)
+{
+	mutex_lock(&vepoll_registry_mutex);
+}
+
+/**
+ * vepoll_registry_unlock() - release the registry mutex
+ */
+void vepoll_registry_unlock(void)
+{
+	mutex_unlock(&vepoll_registry_mutex);
+}
+
+static unsigned long vepoll_user_count(kuid_t uid)
+{
+	void *entry = xa_load(&vepoll_user_counts, __kuid_val(uid));
+
+	return entry ? xa_to_value(entry) : 0;
+}
+
+static int vepoll_user_count_set(kuid_t uid, unsigned long count)
+{
+	void *entry = count ? xa_mk_value(count) : NULL;
+
+	return xa_err(xa_store(&vepoll_user_counts, __kuid_val(uid), entry,
+			       GFP_KERNEL));
+}
+
+static void vepoll_instance_init(struct vepoll_instance *ep, kuid_t owner)
+{
+	ep->owner = owner;
+	mutex_init(&ep->mtx);
+	ep->watches = RB_ROOT;
+	spin_lock_init(&ep->lock);
+	INIT_LIST_HEAD(&ep->rdllist);
+	init_waitqueue_head(&ep->wq);
+	init_waitqueue_head(&ep->poll_wait);
+	INIT_LIST_HEAD(&ep->children);
+	INIT_LIST_HEAD(&ep->parents);
+}
+
+/**
+ * vepoll_instance_alloc() - make a new instance and enter it in the registry
+ *
+ * The instance is charged to the caller's memory cgroup and to its
+ * effective uid.
+ *
+ * Return: the instance, or ERR_PTR(-ENFILE) when max_instances are live,
+ * ERR_PTR(-EMFILE) when the user holds max_user_instances and lacks
+ * CAP_SYS_RESOURCE, ERR_PTR(-ENOMEM).
+ */
+struct vepoll_instance *vepoll_instance_alloc(void)
+{
+	kuid_t owner = current_euid();
+	struct vepoll_instance *ep;
+	unsigned long held;
+	int err;
+
+	ep = kzalloc(sizeof(*ep), GFP_KERNEL_ACCOUNT);
+	if (!ep)
+		return ERR_PTR(-ENOMEM);
+	vepoll_instance_init(ep, owner);
+
+	mutex_lock(&vepoll_registry_mutex);
+	err = -ENFILE;
+	if (vepoll_nr_instances >= vepoll_max_instances)
+		goto out_unlock;
+	held = vepoll_user_count(owner);
+	err = -EMFILE;
+	if (held >= vepoll_max_user_instances && !capable(CAP_SYS_RESOURCE))
+		goto out_unlock;
+	err = vepoll_user_count_set(owner, held + 1);
+	if (err)
+		goto out_unlock;
+	err = xa_alloc_cyclic(&vepoll_registry, &ep->id, ep,
+			      XA_LIMIT(1, INT_MAX), &vepoll_next_id,
+			      GFP_KERNEL);
+	if (err < 0) {
+		vepoll_user_count_set(owner, held);
+		goto out_unlock;
+	}
+	vepoll_nr_instances++;
+	mutex_unlock(&vepoll_registry_mutex);
+	return ep;
+
+out_unlock:
+	mutex_unlock(&vepoll_registry_mutex);
+	kfree(ep);
+	return ERR_PTR(err);
+}
+
+/**
+ * vepoll_instance_free() - destroy an instance
+ * @ep: instance whose file is being released
+ *
+ * Leaves the registry first, so the id is gone before the watches are,
+ * then drops every watch and with it every file reference it held.
+ */
+void vepoll_instance_free(struct vepoll_instance *ep)
+{
+	mutex_lock(&vepoll_registry_mutex);
+	xa_erase(&vepoll_registry, ep->id);
+	vepoll_nr_instances--;
+	/* Shrinking an existing entry needs no allocation, so cannot fail. */
+	vepoll_user_count_set(ep->owner, vepoll_user_count(ep->owner) - 1);
+	mutex_unlock(&vepoll_registry_mutex);
+
+	vepoll_watch_remove_all(ep);
+	mutex_destroy(&ep->mtx);
+	kfree(ep);
+}

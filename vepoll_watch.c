@@ -1,0 +1,471 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * An instance's watch list: VEPOLL_IOC_CTL.
+ *
+ * A watch hooks every wait queue its target offers through vfs_poll() with
+ * a poll-table callback of its own. When the target wakes a queue, the
+ * wakeup callback puts the watch on the instance's ready list and wakes
+ * the instance's waiters: nothing ever scans the watch list to find out
+ * what is ready.
+ */
+#include <linux/file.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+
+#include "vepoll.h"
+
+/**
+ * struct vepoll_pwq - a watch's entry on one of its target's wait queues
+ * @wait: the entry, with vepoll_wake() as its function
+ * @whead: the queue; NULL once the target freed it (POLLFREE)
+ * @watch: the watch to queue on the ready list
+ * @next: the watch's next entry (a target may offer several queues)
+ */
+struct vepoll_pwq {
+	wait_queue_entry_t wait;
+	wait_queue_head_t *whead;
+	struct vepoll_watch *watch;
+	struct vepoll_pwq *next;
+};
+
+/* A poll table that registers one watch; @watch is NULL after ENOMEM. */
+struct vepoll_pqueue {
+	poll_table pt;
+	struct vepoll_watch *watch;
+};
+
+static struct kmem_cache *vepoll_watch_cache __ro_after_init;
+static struct kmem_cache *vepoll_pwq_cache __ro_after_init;
+
+/*
+ * Queue @w on the ready list and wake one waiter. Called with ep->lock
+ * held; returns true if pollers of the instance file must be woken, which
+ * the caller does after dropping ep->lock.
+ */
+static bool vepoll_queue_ready(struct vepoll_instance *ep,
+			       struct vepoll_watch *w)
+{
+	if (list_empty(&w->rdllink))
+		list_add_tail(&w->rdllink, &ep->rdllist);
+	/*
+	 * Waiters are exclusive: a level-triggered watch is passed on by the
+	 * waiter that reports it (vepoll_send_events()). A waiter adds itself
+	 * to ep->wq before it re-checks rdllist, which we changed under
+	 * ep->lock, so waitqueue_active() cannot miss it.
+	 */
+	if (waitqueue_active(&ep->wq))
+		wake_up(&ep->wq);
+	/* Pollers are woken by the caller, unlocked: the same reasoning. */
+	return waitqueue_active(&ep->poll_wait);
+}
+
+/*
+ * The wakeup callback, run by the target under its wait-queue lock, maybe
+ * in IRQ context: only ep->lock is taken.
+ */
+static int vepoll_wake(wait_queue_entry_t *wait, unsigned int mode, int sync,
+		       void *key)
+{
+	struct vepoll_pwq *pwq = container_of(wait, struct vepoll_pwq, wait);
+	struct vepoll_watch *w = pwq->watch;
+	struct vepoll_instance *ep = w->ep;
+	__poll_t pollflags = key_to_poll(key);
+	bool wake_pollers = false;
+	unsigned long flags;
+
+	spin_lock_irqsave(&ep->lock, flags);
+	/* A key without our conditions cannot make the watch reportable. */
+	if (!w->disarmed &&
+	    (!pollflags || (pollflags & vepoll_interest(w->events))))
+		wake_pollers = vepoll_queue_ready(ep, w);
+	spin_unlock_irqrestore(&ep->lock, flags);
+
+	if (wake_pollers) {
+		u8 nests = 1;
+
+		/* Lockdep: one poll_wait.lock subclass per nesting level. */
+		if (vepoll_is_instance_file(w->file))
+			nests = ((struct vepoll_instance *)
+				 w->file->private_data)->wake_nests;
+		vepoll_wake_pollers(ep, nests);
+	}
+
+	if (pollflags & POLLFREE) {
+		/* The queue is being freed: detach, and publish that last. */
+		list_del_init(&wait->entry);
+		/* Pairs with vepoll_pwq_remove(), which may then free @pwq. */
+		smp_store_release(&pwq->whead, NULL);
+	}
+	return 0;
+}
+
+/* The poll-table callback: vfs_poll() hands over each queue to hook. */
+static void vepoll_queue_proc(struct file *file, wait_queue_head_t *whead,
+			      poll_table *pt)
+{
+	struct vepoll_pqueue *pq = container_of(pt, struct vepoll_pqueue, pt);
+	struct vepoll_watch *w = pq->watch;
+	struct vepoll_pwq *pwq;
+
+	if (!w)
+		return;
+	pwq = kmem_cache_alloc(vepoll_pwq_cache, GFP_KERNEL);
+	if (!pwq) {
+		pq->watch = NULL;
+		return;
+	}
+	init_waitqueue_func_entry(&pwq->wait, vepoll_wake);
+	pwq->whead = whead;
+	pwq->watch = w;
+	pwq->next = w->pwqs;
+	w->pwqs = pwq;
+	add_wait_queue(whead, &pwq->wait);
+}
+
+static void vepoll_pwq_remove(struct vepoll_pwq *pwq)
+{
+	wait_queue_head_t *whead;
+
+	/* A queue freed with POLLFREE is freed after an RCU grace period. */
+	rcu_read_lock();
+	/* Pairs with the release in vepoll_wake(). */
+	whead = smp_load_acquire(&pwq->whead);
+	if (whead)
+		remove_wait_queue(whead, &pwq->wait);
+	rcu_read_unlock();
+	kmem_cache_free(vepoll_pwq_cache, pwq);
+}
+
+/**
+ * vepoll_watch_poll() - current readiness of a watch's target
+ * @w: the watch
+ * @pt: poll table hooking the target's queues, or NULL to only look
+ * @depth: nesting depth of @w's instance (0 for an outermost instance)
+ *
+ * An instance target is polled directly, one level deeper, so that lockdep
+ * sees its mutex at its own subclass.
+ *
+ * Return: the target's readiness masked with what @w reports.
+ */
+__poll_t vepoll_watch_poll(struct vepoll_watch *w, poll_table *pt, int depth)
+{
+	__poll_t interest = vepoll_interest(w->events);
+	poll_table look;
+	__poll_t revents;
+
+	if (!pt) {
+		init_poll_funcptr(&look, NULL);
+		pt = &look;
+	}
+	pt->_key = interest;
+	if (vepoll_is_instance_file(w->file))
+		revents = vepoll_instance_poll(w->file->private_data, pt,
+					       depth + 1);
+	else
+		revents = vfs_poll(w->file, pt);
+	return revents & interest;
+}
+
+static struct vepoll_watch *vepoll_watch_find(struct vepoll_instance *ep,
+					      struct file *file, int fd)
+{
+	struct rb_node *node = ep->watches.rb_node;
+
+	while (node) {
+		struct vepoll_watch *w = rb_entry(node, struct vepoll_watch,
+						  node);
+
+		if (file != w->file)
+			node = file < w->file ? node->rb_left : node->rb_right;
+		else if (fd != w->fd)
+			node = fd < w->fd ? node->rb_left : node->rb_right;
+		else
+			return w;
+	}
+	return NULL;
+}
+
+static void vepoll_watch_insert(struct vepoll_instance *ep,
+				struct vepoll_watch *w)
+{
+	struct rb_node **link = &ep->watches.rb_node, *parent = NULL;
+
+	while (*link) {
+		struct vepoll_watch *cur = rb_entry(*link, struct vepoll_watch,
+						    node);
+
+		parent = *link;
+		if (w->file != cur->file)
+			link = w->file < cur->file ? &parent->rb_left :
+						     &parent->rb_right;
+		else
+			link = w->fd < cur->fd ? &parent->rb_left :
+						 &parent->rb_right;
+	}
+	rb_link_node(&w->node, parent, link);
+	rb_insert_color(&w->node, &ep->watches);
+	ep->nr_watches++;
+}
+
+/**
+ * vepoll_watch_remove() - drop one watch
+ * @ep: its instance, whose mtx the caller holds
+ * @w: the watch; off any harvester's list
+ *
+ * Unhooks the target's queues first: once remove_wait_queue() returns, no
+ * callback runs on the watch any more, so it can be freed at once.
+ */
+void vepoll_watch_remove(struct vepoll_instance *ep, struct vepoll_watch *w)
+{
+	while (w->pwqs) {
+		struct vepoll_pwq *pwq = w->pwqs;
+
+		w->pwqs = pwq->next;
+		vepoll_pwq_remove(pwq);
+	}
+
+	spin_lock_irq(&ep->lock);
+	list_del_init(&w->rdllink);
+	spin_unlock_irq(&ep->lock);
+
+	rb_erase(&w->node, &ep->watches);
+	ep->nr_watches--;
+	vepoll_nest_unlink(w);
+	vepoll_target_put(w->target);
+	kmem_cache_free(vepoll_watch_cache, w);
+}
+
+/**
+ * vepoll_watch_remove_all() - drop every watch of an instance
+ * @ep: instance being destroyed
+ */
+void vepoll_watch_remove_all(struct vepoll_instance *ep)
+{
+	struct rb_node *node;
+
+	mutex_lock(&ep->mtx);
+	while ((node = rb_first(&ep->watches)))
+		vepoll_watch_remove(ep, rb_entry(node, struct vepoll_watch,
+						 node));
+	mutex_unlock(&ep->mtx);
+}
+
+/**
+ * vepoll_sweep_closed() - drop the watches whose file user space closed
+ * @ep: instance, whose mtx the caller holds
+ *
+ * A closed file never wakes anybody, so this is the only way to learn of
+ * it; it walks every watch and so runs only when a wait found nothing to
+ * report, never on the path that returns events.
+ */
+void vepoll_sweep_closed(struct vepoll_instance *ep)
+{
+	struct rb_node *node = rb_first(&ep->watches);
+
+	while (node) {
+		struct vepoll_watch *w = rb_entry(node, struct vepoll_watch,
+						  node);
+
+		node = rb_next(node);
+		if (vepoll_target_closed(w->target))
+			vepoll_watch_remove(ep, w);
+	}
+}
+
+/* Queue @w if its target is ready now, as a wakeup would have. */
+static void vepoll_queue_if_ready(struct vepoll_instance *ep,
+				  struct vepoll_watch *w, __poll_t revents)
+{
+	bool wake_pollers = false;
+
+	if (!revents)
+		return;
+	spin_lock_irq(&ep->lock);
+	if (!w->disarmed)
+		wake_pollers = vepoll_queue_ready(ep, w);
+	spin_unlock_irq(&ep->lock);
+	if (wake_pollers)
+		vepoll_wake_pollers(ep, 0);
+}
+
+static int vepoll_watch_add(struct vepoll_instance *ep, struct file *file,
+			    int fd, const struct vepoll_event *event)
+{
+	struct vepoll_pqueue pq;
+	struct vepoll_watch *w;
+	__poll_t revents;
+
+	if (vepoll_watch_find(ep, file, fd))
+		return -EEXIST;
+	if (ep->nr_watches >= vepoll_max_watches)
+		return -ENOSPC;
+
+	w = kmem_cache_zalloc(vepoll_watch_cache, GFP_KERNEL);
+	if (!w)
+		return -ENOMEM;
+	w->target = vepoll_target_get(file);
+	if (!w->target) {
+		kmem_cache_free(vepoll_watch_cache, w);
+		return -ENOMEM;
+	}
+	INIT_LIST_HEAD(&w->rdllink);
+	INIT_LIST_HEAD(&w->child_link);
+	INIT_LIST_HEAD(&w->parent_link);
+	w->ep = ep;
+	w->file = file;
+	w->fd = fd;
+	w->events = event->events;
+	w->data = event->data;
+	vepoll_watch_insert(ep, w);
+	if (vepoll_is_instance_file(file))
+		vepoll_nest_link(w, file->private_data);
+
+	pq.watch = w;
+	init_poll_funcptr(&pq.pt, vepoll_queue_proc);
+	revents = vepoll_watch_poll(w, &pq.pt, 0);
+	if (!pq.watch) {
+		vepoll_watch_remove(ep, w);
+		return -ENOMEM;
+	}
+	vepoll_queue_if_ready(ep, w, revents);
+	return 0;
+}
+
+static int vepoll_watch_mod(struct vepoll_instance *ep,
+			    struct vepoll_watch *w,
+			    const struct vepoll_event *event)
+{
+	spin_lock_irq(&ep->lock);
+	w->events = event->events;
+	w->disarmed = false;
+	spin_unlock_irq(&ep->lock);
+	w->data = event->data;
+
+	/* Report a target that is already ready, in ET mode too. */
+	vepoll_queue_if_ready(ep, w, vepoll_watch_poll(w, NULL, 0));
+	return 0;
+}
+
+/* The EINVAL checks of SPEC 3 that depend on the arguments only. */
+static int vepoll_ctl_check_args(const struct vepoll_ctl_args *args)
+{
+	if (args->__pad)
+		return -EINVAL;
+	switch (args->op) {
+	case VEPOLL_CTL_ADD:
+	case VEPOLL_CTL_MOD:
+		if (args->event.__pad ||
+		    args->event.events & ~(VEPOLL_CONDITIONS | VEPOLL_MODES))
+			return -EINVAL;
+		return 0;
+	case VEPOLL_CTL_DEL:
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static int vepoll_ctl_locked(struct vepoll_instance *ep, struct file *file,
+			     const struct vepoll_ctl_args *args)
+{
+	struct vepoll_watch *w;
+
+	if (args->op == VEPOLL_CTL_ADD)
+		return vepoll_watch_add(ep, file, args->fd, &args->event);
+
+	w = vepoll_watch_find(ep, file, args->fd);
+	if (!w)
+		return -ENOENT;
+	if (args->op == VEPOLL_CTL_MOD)
+		return vepoll_watch_mod(ep, w, &args->event);
+	vepoll_watch_remove(ep, w);
+	return 0;
+}
+
+/**
+ * vepoll_ctl() - add, modify or delete a watch (VEPOLL_IOC_CTL)
+ * @args: the arguments, already copied from user space
+ *
+ * Errors come in the order of Linux's epoll_ctl(): EBADF for epfd, then
+ * for fd, EPERM for a target that cannot be polled, EINVAL, ELOOP, then
+ * EEXIST/ENOENT, then ENOSPC.
+ *
+ * Return: 0 or a negative errno.
+ */
+int vepoll_ctl(const struct vepoll_ctl_args *args)
+{
+	struct vepoll_instance *ep, *inner = NULL;
+	struct fd f, tf;
+	int err;
+
+	f = fdget(args->epfd);
+	if (!f.file)
+		return -EBADF;
+	err = -EBADF;
+	tf = fdget(args->fd);
+	if (!tf.file)
+		goto out_fput;
+	err = -EPERM;
+	if (!file_can_poll(tf.file))
+		goto out_tfput;
+	err = -EINVAL;
+	if (!vepoll_is_instance_file(f.file) || f.file == tf.file)
+		goto out_tfput;
+	err = vepoll_ctl_check_args(args);
+	if (err)
+		goto out_tfput;
+	ep = f.file->private_data;
+
+	if (args->op == VEPOLL_CTL_ADD && vepoll_is_instance_file(tf.file)) {
+		inner = tf.file->private_data;
+		/* Held until the watch is in, so no racing ADD sees a stale
+		 * graph (vepoll_nest.c).
+		 */
+		vepoll_registry_lock();
+		err = vepoll_nest_check(ep, inner);
+		if (err)
+			goto out_unlock_registry;
+	}
+
+	mutex_lock(&ep->mtx);
+	err = vepoll_ctl_locked(ep, tf.file, args);
+	mutex_unlock(&ep->mtx);
+
+out_unlock_registry:
+	if (inner)
+		vepoll_registry_unlock();
+out_tfput:
+	fdput(tf);
+out_fput:
+	fdput(f);
+	return err;
+}
+
+/**
+ * vepoll_watch_cache_init() - create the slab caches of watches
+ *
+ * Both are charged to the memory cgroup of the task that adds the watch.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int vepoll_watch_cache_init(void)
+{
+	vepoll_watch_cache = KMEM_CACHE(vepoll_watch, SLAB_ACCOUNT);
+	if (!vepoll_watch_cache)
+		return -ENOMEM;
+	vepoll_pwq_cache = KMEM_CACHE(vepoll_pwq, SLAB_ACCOUNT);
+	if (!vepoll_pwq_cache) {
+		kmem_cache_destroy(vepoll_watch_cache);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/**
+ * vepoll_watch_cache_exit() - destroy the slab caches of watches
+ */
+void vepoll_watch_cache_exit(void)
+{
+	kmem_cache_destroy(vepoll_pwq_cache);
+	kmem_cache_destroy(vepoll_watch_cache);
+}
