@@ -13,6 +13,7 @@
 #include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/rbtree.h>
+#include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
@@ -43,6 +44,8 @@ extern unsigned int vepoll_max_user_instances;
  * @file: the anon-inode file standing for the instance
  * @mtx: serialises CTL, harvesting and fdinfo; protects @watches,
  *	@nr_watches and each watch's @data
+ * @mtx_owner: task holding @mtx while it polls targets, see
+ *	vepoll_lock_polling()
  * @watches: every watch, keyed by (target file, fd)
  * @nr_watches: number of entries in @watches
  * @lock: protects @rdllist and each watch's @rdllink, @events, @disarmed;
@@ -65,6 +68,7 @@ struct vepoll_instance {
 	struct file *file;
 
 	struct mutex mtx;		/* CTL, harvesting, fdinfo */
+	struct task_struct *mtx_owner;
 	struct rb_root watches;
 	unsigned int nr_watches;
 
@@ -131,6 +135,7 @@ bool vepoll_target_closed(const struct vepoll_target *target);
 
 /* vepoll_watch.c: the watch list (VEPOLL_IOC_CTL). */
 int vepoll_ctl(const struct vepoll_ctl_args *args);
+long vepoll_ctl_batch(const struct vepoll_ctl_batch *batch);
 void vepoll_watch_remove(struct vepoll_instance *ep, struct vepoll_watch *w);
 void vepoll_watch_remove_all(struct vepoll_instance *ep);
 void vepoll_sweep_closed(struct vepoll_instance *ep);
@@ -152,6 +157,37 @@ long vepoll_wait(const struct vepoll_wait_args *args);
 int vepoll_nest_check(struct vepoll_instance *ep, struct vepoll_instance *to);
 void vepoll_nest_link(struct vepoll_watch *w, struct vepoll_instance *to);
 void vepoll_nest_unlink(struct vepoll_watch *w);
+
+/**
+ * vepoll_lock_polling() - take an instance's mtx to poll its targets
+ * @ep: the instance
+ * @depth: nesting depth, the lockdep subclass
+ *
+ * A native epoll file cannot be seen into, so an instance may reach itself
+ * through one (instance -> epoll -> instance) although vepoll refuses
+ * cycles of its own. Polling the instance again from inside its own poll
+ * would deadlock on @mtx; it is refused instead.
+ *
+ * Return: false, with nothing locked, if the caller already holds @mtx.
+ */
+static inline bool vepoll_lock_polling(struct vepoll_instance *ep, int depth)
+{
+	if (READ_ONCE(ep->mtx_owner) == current)
+		return false;
+	mutex_lock_nested(&ep->mtx, depth);
+	WRITE_ONCE(ep->mtx_owner, current);
+	return true;
+}
+
+/**
+ * vepoll_unlock_polling() - release what vepoll_lock_polling() took
+ * @ep: the instance
+ */
+static inline void vepoll_unlock_polling(struct vepoll_instance *ep)
+{
+	WRITE_ONCE(ep->mtx_owner, NULL);
+	mutex_unlock(&ep->mtx);
+}
 
 /**
  * vepoll_interest() - conditions a watch reports

@@ -51,6 +51,13 @@ static long vepoll_dev_ioctl(struct file *file, unsigned int cmd,
 			return -EFAULT;
 		return vepoll_ctl(&args);
 	}
+	case VEPOLL_IOC_CTL_BATCH: {
+		struct vepoll_ctl_batch batch;
+
+		if (copy_from_user(&batch, uarg, sizeof(batch)))
+			return -EFAULT;
+		return vepoll_ctl_batch(&batch);
+	}
 	case VEPOLL_IOC_WAIT: {
 		struct vepoll_wait_args args;
 

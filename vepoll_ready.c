@@ -10,6 +10,9 @@
  * next wakeup, one-shot disarmed. Work is proportional to the number of
  * ready watches, never to the number registered.
  */
+#include <linux/lockdep.h>
+#include <linux/minmax.h>
+#include <linux/percpu.h>
 #include <linux/uaccess.h>
 
 #include "vepoll.h"
@@ -100,7 +103,8 @@ int vepoll_send_events(struct vepoll_instance *ep,
 	LIST_HEAD(txlist);
 	int sent = 0;
 
-	mutex_lock(&ep->mtx);
+	if (!vepoll_lock_polling(ep, 0))
+		return 0;
 	vepoll_start_scan(ep, &txlist);
 	while (sent < maxevents && (w = vepoll_next_scanned(ep, &txlist))) {
 		struct vepoll_event event = {};
@@ -129,7 +133,7 @@ int vepoll_send_events(struct vepoll_instance *ep,
 		vepoll_requeue_reported(ep, w);
 	}
 	vepoll_done_scan(ep, &txlist);
-	mutex_unlock(&ep->mtx);
+	vepoll_unlock_polling(ep);
 	return sent;
 }
 
@@ -154,7 +158,8 @@ __poll_t vepoll_instance_poll(struct vepoll_instance *ep, poll_table *pt,
 
 	poll_wait(ep->file, &ep->poll_wait, pt);
 
-	mutex_lock_nested(&ep->mtx, depth);
+	if (!vepoll_lock_polling(ep, depth))
+		return 0;
 	vepoll_start_scan(ep, &txlist);
 	list_for_each_entry_safe(w, tmp, &txlist, rdllink) {
 		if (!w->disarmed && !vepoll_target_closed(w->target) &&
@@ -168,8 +173,43 @@ __poll_t vepoll_instance_poll(struct vepoll_instance *ep, poll_table *pt,
 		spin_unlock_irq(&ep->lock);
 	}
 	vepoll_done_scan(ep, &txlist);
-	mutex_unlock(&ep->mtx);
+	vepoll_unlock_polling(ep);
 	return res;
+}
+
+/*
+ * The wakeup chains of nested files: a native epoll cannot see into an
+ * instance, nor an instance into a native epoll, so a cycle through both
+ * kinds cannot be refused at ADD time. Each CPU remembers which instances
+ * it is waking (IRQs are off throughout), and a wakeup that comes back to
+ * one of them stops there: its pollers are being woken already.
+ */
+#define VEPOLL_WAKE_STACK	(2 * VEPOLL_MAX_NESTS)
+
+struct vepoll_wake_stack {
+	int depth;
+	struct vepoll_instance *ep[VEPOLL_WAKE_STACK];
+};
+
+static DEFINE_PER_CPU(struct vepoll_wake_stack, vepoll_wake_stack);
+
+static bool vepoll_wake_push(struct vepoll_instance *ep)
+{
+	struct vepoll_wake_stack *stack = this_cpu_ptr(&vepoll_wake_stack);
+	int i;
+
+	if (stack->depth >= VEPOLL_WAKE_STACK)
+		return false;
+	for (i = 0; i < stack->depth; i++)
+		if (stack->ep[i] == ep)
+			return false;
+	stack->ep[stack->depth++] = ep;
+	return true;
+}
+
+static void vepoll_wake_pop(void)
+{
+	this_cpu_ptr(&vepoll_wake_stack)->depth--;
 }
 
 /**
@@ -179,16 +219,21 @@ __poll_t vepoll_instance_poll(struct vepoll_instance *ep, poll_table *pt,
  *	the inner instance's level + 1 from a nested instance
  *
  * Nested instances wake each other through their poll_wait queues; each
- * level takes its poll_wait.lock with its own lockdep subclass, which
- * depth is bounded by VEPOLL_MAX_NESTS.
+ * level takes its poll_wait.lock with its own lockdep subclass.
  */
 void vepoll_wake_pollers(struct vepoll_instance *ep, u8 nests)
 {
 	unsigned long flags;
 
-	spin_lock_irqsave_nested(&ep->poll_wait.lock, flags, nests);
-	ep->wake_nests = nests + 1;
-	wake_up_locked_poll(&ep->poll_wait, EPOLLIN | EPOLLRDNORM);
-	ep->wake_nests = 0;
-	spin_unlock_irqrestore(&ep->poll_wait.lock, flags);
+	local_irq_save(flags);
+	if (vepoll_wake_push(ep)) {
+		spin_lock_nested(&ep->poll_wait.lock,
+				 min_t(u8, nests, MAX_LOCKDEP_SUBCLASSES - 1));
+		ep->wake_nests = nests + 1;
+		wake_up_locked_poll(&ep->poll_wait, EPOLLIN | EPOLLRDNORM);
+		ep->wake_nests = 0;
+		spin_unlock(&ep->poll_wait.lock);
+		vepoll_wake_pop();
+	}
+	local_irq_restore(flags);
 }

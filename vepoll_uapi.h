@@ -92,6 +92,29 @@ struct vepoll_wait_args {
 	__u64 sigsetsize;
 };
 
+/**
+ * struct vepoll_ctl_batch - argument of VEPOLL_IOC_CTL_BATCH
+ * @epfd: instance fd; every entry's epfd must be this one
+ * @count: entries in @ctls and @results
+ * @flags: must be zero
+ * @__pad: must be zero
+ * @ctls: user address of struct vepoll_ctl_args[@count], applied in order
+ * @results: user address of __s32[@count]: 0 for each entry applied, then
+ *	the negative errno of the entry that failed; entries after it are
+ *	not applied and their results are left untouched
+ *
+ * The batch stops at the first entry that fails. The ioctl returns the
+ * number of entries applied (@count when all were).
+ */
+struct vepoll_ctl_batch {
+	__s32 epfd;
+	__u32 count;
+	__u32 flags;
+	__u32 __pad;
+	__u64 ctls;
+	__u64 results;
+};
+
 /* 0xB8 is free in Documentation/userspace-api/ioctl/ioctl-number.rst. */
 #define VEPOLL_IOC_MAGIC	0xB8
 
@@ -101,6 +124,8 @@ struct vepoll_wait_args {
 #define VEPOLL_IOC_CTL		_IOW(VEPOLL_IOC_MAGIC, 0x02, struct vepoll_ctl_args)
 /* ioctl(dev, VEPOLL_IOC_WAIT, &wait_args): returns the number of events. */
 #define VEPOLL_IOC_WAIT		_IOW(VEPOLL_IOC_MAGIC, 0x03, struct vepoll_wait_args)
+/* ioctl(dev, VEPOLL_IOC_CTL_BATCH, &batch): returns the entries applied. */
+#define VEPOLL_IOC_CTL_BATCH	_IOW(VEPOLL_IOC_MAGIC, 0x04, struct vepoll_ctl_batch)
 
 /* One layout for every ABI: checked wherever this header is compiled. */
 #ifdef __cplusplus
@@ -115,6 +140,8 @@ __VEPOLL_ABI_CHECK(sizeof(struct vepoll_ctl_args) == 32,
 		   "struct vepoll_ctl_args must be 32 bytes");
 __VEPOLL_ABI_CHECK(sizeof(struct vepoll_wait_args) == 40,
 		   "struct vepoll_wait_args must be 40 bytes");
+__VEPOLL_ABI_CHECK(sizeof(struct vepoll_ctl_batch) == 32,
+		   "struct vepoll_ctl_batch must be 32 bytes");
 __VEPOLL_ABI_CHECK(__builtin_offsetof(struct vepoll_event, data) == 8,
 		   "vepoll_event.data must sit at offset 8");
 __VEPOLL_ABI_CHECK(__builtin_offsetof(struct vepoll_ctl_args, event) == 16,

@@ -10,6 +10,7 @@
  */
 #include <linux/file.h>
 #include <linux/rcupdate.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 
 #include "vepoll.h"
@@ -427,9 +428,12 @@ int vepoll_ctl(const struct vepoll_ctl_args *args)
 			goto out_unlock_registry;
 	}
 
-	mutex_lock(&ep->mtx);
-	err = vepoll_ctl_locked(ep, tf.file, args);
-	mutex_unlock(&ep->mtx);
+	/* Only a poll re-enters an instance; a CTL never fails here. */
+	err = -ELOOP;
+	if (vepoll_lock_polling(ep, 0)) {
+		err = vepoll_ctl_locked(ep, tf.file, args);
+		vepoll_unlock_polling(ep);
+	}
 
 out_unlock_registry:
 	if (inner)
@@ -439,6 +443,40 @@ out_tfput:
 out_fput:
 	fdput(f);
 	return err;
+}
+
+/**
+ * vepoll_ctl_batch() - apply many CTLs to one instance (VEPOLL_IOC_CTL_BATCH)
+ * @batch: the batch header, already copied from user space
+ *
+ * Entries are applied in order, each exactly as VEPOLL_IOC_CTL would, and
+ * the batch stops at the first that fails; its result slot gets the errno.
+ *
+ * Return: the number of entries applied, or a negative errno if the batch
+ * itself is invalid (EINVAL) or a result cannot be written (EFAULT).
+ */
+long vepoll_ctl_batch(const struct vepoll_ctl_batch *batch)
+{
+	struct vepoll_ctl_args __user *uctls = u64_to_user_ptr(batch->ctls);
+	s32 __user *uresults = u64_to_user_ptr(batch->results);
+	struct vepoll_ctl_args args;
+	u32 i;
+
+	if (batch->flags || batch->__pad || batch->count > INT_MAX)
+		return -EINVAL;
+	for (i = 0; i < batch->count; i++) {
+		int err = -EFAULT;
+
+		if (!copy_from_user(&args, &uctls[i], sizeof(args)))
+			err = args.epfd == batch->epfd ? vepoll_ctl(&args) :
+							 -EINVAL;
+		if (put_user(err, &uresults[i]))
+			return -EFAULT;
+		if (err)
+			break;
+		cond_resched();
+	}
+	return i;
 }
 
 /**
