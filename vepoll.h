@@ -93,8 +93,10 @@ struct vepoll_pwq;
  * @rdllink: link in the instance's ready list, or in a harvester's private
  *	list while it reports the watch; empty otherwise
  * @ep: the instance the watch belongs to
- * @target: shared reference on the watched file
- * @file: the watched file (first half of the key), pinned by @target
+ * @target: the watches on the same file, in any instance
+ * @target_link: link in @target's list
+ * @file: the watched file (first half of the key); not referenced, the
+ *	watch is removed when the file is closed for the last time
  * @fd: fd number the watch was added with (second half of the key)
  * @events: the mask given to ADD or MOD, mode bits included
  * @disarmed: a ONESHOT watch that reported and waits for MOD
@@ -108,6 +110,7 @@ struct vepoll_watch {
 	struct list_head rdllink;
 	struct vepoll_instance *ep;
 	struct vepoll_target *target;
+	struct list_head target_link;
 	struct file *file;
 	int fd;
 	u32 events;
@@ -128,17 +131,20 @@ void vepoll_registry_unlock(void);
 int vepoll_create_fd(unsigned long flags);
 bool vepoll_is_instance_file(const struct file *file);
 
-/* vepoll_target.c: references on watched files, shared by all watches. */
-struct vepoll_target *vepoll_target_get(struct file *file);
-void vepoll_target_put(struct vepoll_target *target);
-bool vepoll_target_closed(const struct vepoll_target *target);
+/* vepoll_target.c: watched files, and learning of their last close. */
+int vepoll_target_attach(struct vepoll_watch *w);
+void vepoll_target_detach(struct vepoll_watch *w);
+struct vepoll_watch *vepoll_target_watch_of(struct vepoll_instance *ep,
+					    struct file *file);
+int vepoll_target_init(void);
+void vepoll_target_exit(void);
 
 /* vepoll_watch.c: the watch list (VEPOLL_IOC_CTL). */
 int vepoll_ctl(const struct vepoll_ctl_args *args);
 long vepoll_ctl_batch(const struct vepoll_ctl_batch *batch);
 void vepoll_watch_remove(struct vepoll_instance *ep, struct vepoll_watch *w);
 void vepoll_watch_remove_all(struct vepoll_instance *ep);
-void vepoll_sweep_closed(struct vepoll_instance *ep);
+void vepoll_watch_remove_file(struct vepoll_instance *ep, struct file *file);
 __poll_t vepoll_watch_poll(struct vepoll_watch *w, poll_table *pt, int depth);
 int vepoll_watch_cache_init(void);
 void vepoll_watch_cache_exit(void);

@@ -99,18 +99,26 @@ static int __init vepoll_init(void)
 	err = vepoll_watch_cache_init();
 	if (err)
 		return err;
+	err = vepoll_target_init();
+	if (err)
+		goto out_caches;
 	err = misc_register(&vepoll_misc);
-	if (err) {
-		vepoll_watch_cache_exit();
-		return err;
-	}
+	if (err)
+		goto out_target;
 	return 0;
+
+out_target:
+	vepoll_target_exit();
+out_caches:
+	vepoll_watch_cache_exit();
+	return err;
 }
 
 /* No instance outlives the module: each instance file pins it. */
 static void __exit vepoll_exit(void)
 {
 	misc_deregister(&vepoll_misc);
+	vepoll_target_exit();
 	vepoll_watch_cache_exit();
 }
 

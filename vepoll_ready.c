@@ -112,10 +112,6 @@ int vepoll_send_events(struct vepoll_instance *ep,
 
 		if (w->disarmed)
 			continue;
-		if (vepoll_target_closed(w->target)) {
-			vepoll_watch_remove(ep, w);
-			continue;
-		}
 		/* No longer ready: its next wakeup queues it again. */
 		revents = vepoll_watch_poll(w, NULL, 0);
 		if (!revents)
@@ -162,8 +158,7 @@ __poll_t vepoll_instance_poll(struct vepoll_instance *ep, poll_table *pt,
 		return 0;
 	vepoll_start_scan(ep, &txlist);
 	list_for_each_entry_safe(w, tmp, &txlist, rdllink) {
-		if (!w->disarmed && !vepoll_target_closed(w->target) &&
-		    vepoll_watch_poll(w, NULL, depth)) {
+		if (!w->disarmed && vepoll_watch_poll(w, NULL, depth)) {
 			res = EPOLLIN | EPOLLRDNORM;
 			break;
 		}

@@ -12,14 +12,19 @@
  * it in this list:
  *
  *   vepoll_registry_mutex   (this file) the registry and its counters;
- *                           also held across an ADD whose target is an
- *                           instance, so that the cycle check and the
- *                           insertion are one step (vepoll_nest.c)
+ *                           held while an instance is freed, and by a
+ *                           watched file's last close while it removes
+ *                           the watches on it (vepoll_target.c); held
+ *                           across an ADD whose target is an instance, so
+ *                           that the cycle check and the insertion are one
+ *                           step (vepoll_nest.c)
  *   ep->mtx                 (per instance) the watch tree and watch data;
  *                           an instance polling an inner instance takes
  *                           the inner mtx with subclass = nesting depth
+ *   vepoll_marks_mutex      (vepoll_target.c) the fsnotify marks, then
+ *                           fsnotify's own group mark_mutex
  *   vepoll_nest_lock        (vepoll_nest.c) the instance-in-instance graph
- *   vepoll_targets_lock     (vepoll_target.c) the shared file references
+ *   vepoll_targets_lock     (vepoll_target.c) the watches of each file
  *
  * Wakeup callbacks run under the target's wait-queue lock, possibly in IRQ
  * context, so on that path only spinlocks are taken, with IRQs disabled:
@@ -148,8 +153,9 @@ out_unlock:
  * vepoll_instance_free() - destroy an instance
  * @ep: instance whose file is being released
  *
- * Leaves the registry first, so the id is gone before the watches are,
- * then drops every watch and with it every file reference it held.
+ * Drops every watch under the registry mutex: a watched file being closed
+ * looks its watchers up and locks them under that mutex too
+ * (vepoll_target.c), so it never meets a freed instance.
  */
 void vepoll_instance_free(struct vepoll_instance *ep)
 {
@@ -158,9 +164,9 @@ void vepoll_instance_free(struct vepoll_instance *ep)
 	vepoll_nr_instances--;
 	/* Shrinking an existing entry needs no allocation, so cannot fail. */
 	vepoll_user_count_set(ep->owner, vepoll_user_count(ep->owner) - 1);
+	vepoll_watch_remove_all(ep);
 	mutex_unlock(&vepoll_registry_mutex);
 
-	vepoll_watch_remove_all(ep);
 	mutex_destroy(&ep->mtx);
 	kfree(ep);
 }

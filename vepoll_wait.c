@@ -22,14 +22,6 @@ static bool vepoll_events_available(struct vepoll_instance *ep)
 	return !list_empty_careful(&ep->rdllist);
 }
 
-/* Before the first sleep, or an empty answer: forget closed targets. */
-static void vepoll_idle_sweep(struct vepoll_instance *ep)
-{
-	mutex_lock(&ep->mtx);
-	vepoll_sweep_closed(ep);
-	mutex_unlock(&ep->mtx);
-}
-
 static long vepoll_do_wait(struct vepoll_instance *ep,
 			   struct vepoll_event __user *uevents, int maxevents,
 			   int timeout_ms)
@@ -37,7 +29,6 @@ static long vepoll_do_wait(struct vepoll_instance *ep,
 	unsigned int wait_ms = timeout_ms < 0 ? vepoll_wait_cap_ms : timeout_ms;
 	ktime_t expires = ktime_add_ms(ktime_get(), wait_ms);
 	bool timed_out = wait_ms == 0;
-	bool swept = false;
 	DEFINE_WAIT(wait);
 	int res;
 
@@ -46,10 +37,6 @@ static long vepoll_do_wait(struct vepoll_instance *ep,
 			res = vepoll_send_events(ep, uevents, maxevents);
 			if (res)
 				return res;
-		}
-		if (!swept) {
-			vepoll_idle_sweep(ep);
-			swept = true;
 		}
 		if (timed_out)
 			return 0;

@@ -232,7 +232,7 @@ void vepoll_watch_remove(struct vepoll_instance *ep, struct vepoll_watch *w)
 	rb_erase(&w->node, &ep->watches);
 	ep->nr_watches--;
 	vepoll_nest_unlink(w);
-	vepoll_target_put(w->target);
+	vepoll_target_detach(w);
 	kmem_cache_free(vepoll_watch_cache, w);
 }
 
@@ -252,25 +252,16 @@ void vepoll_watch_remove_all(struct vepoll_instance *ep)
 }
 
 /**
- * vepoll_sweep_closed() - drop the watches whose file user space closed
- * @ep: instance, whose mtx the caller holds
- *
- * A closed file never wakes anybody, so this is the only way to learn of
- * it; it walks every watch and so runs only when a wait found nothing to
- * report, never on the path that returns events.
+ * vepoll_watch_remove_file() - drop every watch of an instance on a file
+ * @ep: the instance, whose mtx the caller holds
+ * @file: a file being closed for the last time
  */
-void vepoll_sweep_closed(struct vepoll_instance *ep)
+void vepoll_watch_remove_file(struct vepoll_instance *ep, struct file *file)
 {
-	struct rb_node *node = rb_first(&ep->watches);
+	struct vepoll_watch *w;
 
-	while (node) {
-		struct vepoll_watch *w = rb_entry(node, struct vepoll_watch,
-						  node);
-
-		node = rb_next(node);
-		if (vepoll_target_closed(w->target))
-			vepoll_watch_remove(ep, w);
-	}
+	while ((w = vepoll_target_watch_of(ep, file)))
+		vepoll_watch_remove(ep, w);
 }
 
 /* Queue @w if its target is ready now, as a wakeup would have. */
@@ -295,6 +286,7 @@ static int vepoll_watch_add(struct vepoll_instance *ep, struct file *file,
 	struct vepoll_pqueue pq;
 	struct vepoll_watch *w;
 	__poll_t revents;
+	int err;
 
 	if (vepoll_watch_find(ep, file, fd))
 		return -EEXIST;
@@ -304,11 +296,6 @@ static int vepoll_watch_add(struct vepoll_instance *ep, struct file *file,
 	w = kmem_cache_zalloc(vepoll_watch_cache, GFP_KERNEL);
 	if (!w)
 		return -ENOMEM;
-	w->target = vepoll_target_get(file);
-	if (!w->target) {
-		kmem_cache_free(vepoll_watch_cache, w);
-		return -ENOMEM;
-	}
 	INIT_LIST_HEAD(&w->rdllink);
 	INIT_LIST_HEAD(&w->child_link);
 	INIT_LIST_HEAD(&w->parent_link);
@@ -317,6 +304,11 @@ static int vepoll_watch_add(struct vepoll_instance *ep, struct file *file,
 	w->fd = fd;
 	w->events = event->events;
 	w->data = event->data;
+	err = vepoll_target_attach(w);
+	if (err) {
+		kmem_cache_free(vepoll_watch_cache, w);
+		return err;
+	}
 	vepoll_watch_insert(ep, w);
 	if (vepoll_is_instance_file(file))
 		vepoll_nest_link(w, file->private_data);
