@@ -9,6 +9,7 @@
 #define _VEPOLL_H
 
 #include <linux/fs.h>
+#include <linux/irq_work.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
@@ -44,8 +45,7 @@ extern unsigned int vepoll_max_user_instances;
  * @file: the anon-inode file standing for the instance
  * @mtx: serialises CTL, harvesting and fdinfo; protects @watches,
  *	@nr_watches and each watch's @data
- * @mtx_owner: task holding @mtx while it polls targets, see
- *	vepoll_lock_polling()
+ * @mtx_owner: task holding @mtx, to refuse a poll that re-enters it
  * @watches: every watch, keyed by (target file, fd)
  * @nr_watches: number of entries in @watches
  * @lock: protects @rdllist and each watch's @rdllink, @events, @disarmed;
@@ -53,7 +53,9 @@ extern unsigned int vepoll_max_user_instances;
  * @rdllist: watches whose target signalled readiness, oldest first
  * @wq: tasks sleeping in VEPOLL_IOC_WAIT (exclusive waiters)
  * @poll_wait: pollers of @file (poll, select, epoll, an outer instance)
- * @wake_nests: lockdep subclass of @poll_wait.lock in a nested wakeup
+ * @poll_work: wakes @poll_wait from a clean context (vepoll_ready.c)
+ * @poll_missed: bit 0 set by a poll that could not take @mtx; the holder
+ *	wakes @poll_wait when it lets go, so the poller looks again
  * @children: watches of this instance whose target is an instance
  * @parents: watches of other instances whose target is this instance
  * @nest_gen: generation of the last nesting check that measured @nest_depth
@@ -76,7 +78,8 @@ struct vepoll_instance {
 	struct list_head rdllist;
 	wait_queue_head_t wq;
 	wait_queue_head_t poll_wait;
-	u8 wake_nests;
+	struct irq_work poll_work;
+	unsigned long poll_missed;
 
 	struct list_head children;
 	struct list_head parents;
@@ -126,6 +129,9 @@ struct vepoll_instance *vepoll_instance_alloc(void);
 void vepoll_instance_free(struct vepoll_instance *ep);
 void vepoll_registry_lock(void);
 void vepoll_registry_unlock(void);
+void vepoll_lock(struct vepoll_instance *ep);
+bool vepoll_lock_poll(struct vepoll_instance *ep, int depth);
+void vepoll_unlock(struct vepoll_instance *ep);
 
 /* vepoll_fops.c: the anon-inode file that stands for an instance. */
 int vepoll_create_fd(unsigned long flags);
@@ -154,7 +160,8 @@ int vepoll_send_events(struct vepoll_instance *ep,
 		       struct vepoll_event __user *uevents, int maxevents);
 __poll_t vepoll_instance_poll(struct vepoll_instance *ep, poll_table *pt,
 			      int depth);
-void vepoll_wake_pollers(struct vepoll_instance *ep, u8 nests);
+void vepoll_wake_pollers(struct vepoll_instance *ep);
+void vepoll_poll_work(struct irq_work *work);
 
 /* vepoll_wait.c: VEPOLL_IOC_WAIT. */
 long vepoll_wait(const struct vepoll_wait_args *args);
@@ -163,37 +170,6 @@ long vepoll_wait(const struct vepoll_wait_args *args);
 int vepoll_nest_check(struct vepoll_instance *ep, struct vepoll_instance *to);
 void vepoll_nest_link(struct vepoll_watch *w, struct vepoll_instance *to);
 void vepoll_nest_unlink(struct vepoll_watch *w);
-
-/**
- * vepoll_lock_polling() - take an instance's mtx to poll its targets
- * @ep: the instance
- * @depth: nesting depth, the lockdep subclass
- *
- * A native epoll file cannot be seen into, so an instance may reach itself
- * through one (instance -> epoll -> instance) although vepoll refuses
- * cycles of its own. Polling the instance again from inside its own poll
- * would deadlock on @mtx; it is refused instead.
- *
- * Return: false, with nothing locked, if the caller already holds @mtx.
- */
-static inline bool vepoll_lock_polling(struct vepoll_instance *ep, int depth)
-{
-	if (READ_ONCE(ep->mtx_owner) == current)
-		return false;
-	mutex_lock_nested(&ep->mtx, depth);
-	WRITE_ONCE(ep->mtx_owner, current);
-	return true;
-}
-
-/**
- * vepoll_unlock_polling() - release what vepoll_lock_polling() took
- * @ep: the instance
- */
-static inline void vepoll_unlock_polling(struct vepoll_instance *ep)
-{
-	WRITE_ONCE(ep->mtx_owner, NULL);
-	mutex_unlock(&ep->mtx);
-}
 
 /**
  * vepoll_interest() - conditions a watch reports

@@ -59,7 +59,7 @@ static void vepoll_instance_show_fdinfo(struct seq_file *m, struct file *file)
 	struct vepoll_instance *ep = file->private_data;
 	struct rb_node *node;
 
-	mutex_lock(&ep->mtx);
+	vepoll_lock(ep);
 	seq_printf(m, "vepoll-id:\t%u\n", ep->id);
 	for (node = rb_first(&ep->watches); node; node = rb_next(node)) {
 		struct vepoll_watch *w = rb_entry(node, struct vepoll_watch,
@@ -72,7 +72,7 @@ static void vepoll_instance_show_fdinfo(struct seq_file *m, struct file *file)
 		if (seq_has_overflowed(m))
 			break;
 	}
-	mutex_unlock(&ep->mtx);
+	vepoll_unlock(ep);
 }
 #endif
 

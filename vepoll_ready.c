@@ -10,9 +10,7 @@
  * next wakeup, one-shot disarmed. Work is proportional to the number of
  * ready watches, never to the number registered.
  */
-#include <linux/lockdep.h>
-#include <linux/minmax.h>
-#include <linux/percpu.h>
+#include <linux/irq_work.h>
 #include <linux/uaccess.h>
 
 #include "vepoll.h"
@@ -103,8 +101,7 @@ int vepoll_send_events(struct vepoll_instance *ep,
 	LIST_HEAD(txlist);
 	int sent = 0;
 
-	if (!vepoll_lock_polling(ep, 0))
-		return 0;
+	vepoll_lock(ep);
 	vepoll_start_scan(ep, &txlist);
 	while (sent < maxevents && (w = vepoll_next_scanned(ep, &txlist))) {
 		struct vepoll_event event = {};
@@ -129,7 +126,7 @@ int vepoll_send_events(struct vepoll_instance *ep,
 		vepoll_requeue_reported(ep, w);
 	}
 	vepoll_done_scan(ep, &txlist);
-	vepoll_unlock_polling(ep);
+	vepoll_unlock(ep);
 	return sent;
 }
 
@@ -141,7 +138,9 @@ int vepoll_send_events(struct vepoll_instance *ep,
  * @depth: nesting depth, the lockdep subclass of @ep->mtx
  *
  * Readable while at least one watch would be reported by a wait. Looking
- * consumes nothing: ET and ONESHOT state are left as they are.
+ * consumes nothing: ET and ONESHOT state are left as they are. When @ep's
+ * mtx cannot be had (vepoll_lock_poll()), the answer is whether the ready
+ * list is empty, and the pollers are woken to look again once it is free.
  *
  * Return: EPOLLIN | EPOLLRDNORM, or 0.
  */
@@ -154,8 +153,15 @@ __poll_t vepoll_instance_poll(struct vepoll_instance *ep, poll_table *pt,
 
 	poll_wait(ep->file, &ep->poll_wait, pt);
 
-	if (!vepoll_lock_polling(ep, depth))
-		return 0;
+	if (!vepoll_lock_poll(ep, depth)) {
+		/* Ask the holder to wake us once it lets go, then retry. */
+		set_bit(0, &ep->poll_missed);
+		/* Pairs with the barrier in vepoll_unlock(). */
+		smp_mb__after_atomic();
+		if (!vepoll_lock_poll(ep, depth))
+			return list_empty_careful(&ep->rdllist) ? 0 :
+			       EPOLLIN | EPOLLRDNORM;
+	}
 	vepoll_start_scan(ep, &txlist);
 	list_for_each_entry_safe(w, tmp, &txlist, rdllink) {
 		if (!w->disarmed && vepoll_watch_poll(w, NULL, depth)) {
@@ -168,67 +174,31 @@ __poll_t vepoll_instance_poll(struct vepoll_instance *ep, poll_table *pt,
 		spin_unlock_irq(&ep->lock);
 	}
 	vepoll_done_scan(ep, &txlist);
-	vepoll_unlock_polling(ep);
+	vepoll_unlock(ep);
 	return res;
 }
 
-/*
- * The wakeup chains of nested files: a native epoll cannot see into an
- * instance, nor an instance into a native epoll, so a cycle through both
- * kinds cannot be refused at ADD time. Each CPU remembers which instances
- * it is waking (IRQs are off throughout), and a wakeup that comes back to
- * one of them stops there: its pollers are being woken already.
+/**
+ * vepoll_wake_pollers() - wake the pollers of an instance file, soon
+ * @ep: the instance
+ *
+ * Called with locks held, maybe in IRQ context: the wakeup runs from
+ * @ep->poll_work, so that it holds nothing that a poller's callback (an
+ * outer instance, a native epoll) may take in turn.
  */
-#define VEPOLL_WAKE_STACK	(2 * VEPOLL_MAX_NESTS)
-
-struct vepoll_wake_stack {
-	int depth;
-	struct vepoll_instance *ep[VEPOLL_WAKE_STACK];
-};
-
-static DEFINE_PER_CPU(struct vepoll_wake_stack, vepoll_wake_stack);
-
-static bool vepoll_wake_push(struct vepoll_instance *ep)
+void vepoll_wake_pollers(struct vepoll_instance *ep)
 {
-	struct vepoll_wake_stack *stack = this_cpu_ptr(&vepoll_wake_stack);
-	int i;
-
-	if (stack->depth >= VEPOLL_WAKE_STACK)
-		return false;
-	for (i = 0; i < stack->depth; i++)
-		if (stack->ep[i] == ep)
-			return false;
-	stack->ep[stack->depth++] = ep;
-	return true;
-}
-
-static void vepoll_wake_pop(void)
-{
-	this_cpu_ptr(&vepoll_wake_stack)->depth--;
+	irq_work_queue(&ep->poll_work);
 }
 
 /**
- * vepoll_wake_pollers() - wake the pollers of an instance file
- * @ep: the instance
- * @nests: nesting level of the wakeup: 0 from CTL, 1 from a plain target,
- *	the inner instance's level + 1 from a nested instance
- *
- * Nested instances wake each other through their poll_wait queues; each
- * level takes its poll_wait.lock with its own lockdep subclass.
+ * vepoll_poll_work() - the irq_work that wakes an instance's pollers
+ * @work: &ep->poll_work
  */
-void vepoll_wake_pollers(struct vepoll_instance *ep, u8 nests)
+void vepoll_poll_work(struct irq_work *work)
 {
-	unsigned long flags;
+	struct vepoll_instance *ep = container_of(work, struct vepoll_instance,
+						  poll_work);
 
-	local_irq_save(flags);
-	if (vepoll_wake_push(ep)) {
-		spin_lock_nested(&ep->poll_wait.lock,
-				 min_t(u8, nests, MAX_LOCKDEP_SUBCLASSES - 1));
-		ep->wake_nests = nests + 1;
-		wake_up_locked_poll(&ep->poll_wait, EPOLLIN | EPOLLRDNORM);
-		ep->wake_nests = 0;
-		spin_unlock(&ep->poll_wait.lock);
-		vepoll_wake_pop();
-	}
-	local_irq_restore(flags);
+	wake_up_poll(&ep->poll_wait, EPOLLIN | EPOLLRDNORM);
 }

@@ -30,13 +30,14 @@
  * context, so on that path only spinlocks are taken, with IRQs disabled:
  *
  *   target wait-queue lock -> ep->lock -> ep->wq.lock
- *   target wait-queue lock -> ep->poll_wait.lock (subclass = wake depth)
- *                          -> outer ep->lock -> ...
+ *   ep->poll_work (irq_work) -> ep->poll_wait.lock -> outer ep->lock -> ...
  *
- * ep->lock (per instance) guards the ready list and the armed state of
- * the watches. It is never held while calling into a target (vfs_poll,
- * wait-queue removal) or while waking ep->poll_wait, so the callbacks of
- * nested instances never hold two ep->locks at once.
+ * ep->lock (per instance) guards the ready list, the armed state of the
+ * watches and additions to ep->wq. It is never held while calling into a
+ * target (vfs_poll, wait-queue removal). The pollers of an instance file
+ * (ep->poll_wait) are woken from an irq_work, with no lock held, so the
+ * wakeup callbacks of nested files never nest poll_wait locks, whatever
+ * mix of instances and native epoll files is nested.
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
@@ -71,6 +72,60 @@ void vepoll_registry_unlock(void)
 	mutex_unlock(&vepoll_registry_mutex);
 }
 
+/**
+ * vepoll_lock() - take an instance's mtx
+ * @ep: the instance
+ */
+void vepoll_lock(struct vepoll_instance *ep)
+{
+	mutex_lock(&ep->mtx);
+	WRITE_ONCE(ep->mtx_owner, current);
+}
+
+/**
+ * vepoll_lock_poll() - take an instance's mtx to answer a poll
+ * @ep: the instance being polled
+ * @depth: 0 for a poll from outside vepoll (poll, select, a native epoll);
+ *	the nesting depth, used as lockdep subclass, for an outer instance
+ *	polling an inner one
+ *
+ * Instances inside instances form a DAG (vepoll_nest.c), so an outer
+ * instance may wait for an inner one's mtx. A native epoll can close a
+ * cycle vepoll cannot see (instance -> epoll -> instance), so a poll from
+ * outside never waits: it only tries, and neither does a poll that comes
+ * back to an instance the task holds already.
+ *
+ * Return: true with @ep->mtx held, false without.
+ */
+bool vepoll_lock_poll(struct vepoll_instance *ep, int depth)
+{
+	if (READ_ONCE(ep->mtx_owner) == current)
+		return false;
+	if (depth)
+		mutex_lock_nested(&ep->mtx, depth);
+	else if (!mutex_trylock(&ep->mtx))
+		return false;
+	WRITE_ONCE(ep->mtx_owner, current);
+	return true;
+}
+
+/**
+ * vepoll_unlock() - release an instance's mtx
+ * @ep: the instance
+ *
+ * A poll that found @mtx held set @ep->poll_missed and answered from the
+ * ready list alone; wake the pollers so that they look again.
+ */
+void vepoll_unlock(struct vepoll_instance *ep)
+{
+	WRITE_ONCE(ep->mtx_owner, NULL);
+	mutex_unlock(&ep->mtx);
+	/* Pairs with the barrier between setting the bit and the retry. */
+	smp_mb();
+	if (test_and_clear_bit(0, &ep->poll_missed))
+		vepoll_wake_pollers(ep);
+}
+
 static unsigned long vepoll_user_count(kuid_t uid)
 {
 	void *entry = xa_load(&vepoll_user_counts, __kuid_val(uid));
@@ -95,6 +150,7 @@ static void vepoll_instance_init(struct vepoll_instance *ep, kuid_t owner)
 	INIT_LIST_HEAD(&ep->rdllist);
 	init_waitqueue_head(&ep->wq);
 	init_waitqueue_head(&ep->poll_wait);
+	init_irq_work(&ep->poll_work, vepoll_poll_work);
 	INIT_LIST_HEAD(&ep->children);
 	INIT_LIST_HEAD(&ep->parents);
 }
@@ -167,6 +223,7 @@ void vepoll_instance_free(struct vepoll_instance *ep)
 	vepoll_watch_remove_all(ep);
 	mutex_unlock(&vepoll_registry_mutex);
 
+	irq_work_sync(&ep->poll_work);
 	mutex_destroy(&ep->mtx);
 	kfree(ep);
 }

@@ -238,9 +238,9 @@ static void vepoll_target_closing(struct file *file)
 
 	vepoll_registry_lock();
 	while ((ep = vepoll_target_watcher(file))) {
-		mutex_lock(&ep->mtx);
+		vepoll_lock(ep);
 		vepoll_watch_remove_file(ep, file);
-		mutex_unlock(&ep->mtx);
+		vepoll_unlock(ep);
 	}
 	vepoll_registry_unlock();
 }

@@ -22,6 +22,26 @@ static bool vepoll_events_available(struct vepoll_instance *ep)
 	return !list_empty_careful(&ep->rdllist);
 }
 
+/*
+ * Queue the waiter unless something is ready. The check and the enqueue
+ * are one step under ep->lock, the lock under which wakers queue a watch
+ * and test waitqueue_active(), so no wakeup falls between them. Waiters
+ * are exclusive: one wakeup, one waiter (see vepoll_done_scan()).
+ */
+static bool vepoll_prepare_to_sleep(struct vepoll_instance *ep,
+				    struct wait_queue_entry *wait)
+{
+	bool sleep;
+
+	spin_lock_irq(&ep->lock);
+	set_current_state(TASK_INTERRUPTIBLE);
+	sleep = list_empty(&ep->rdllist) && !signal_pending(current);
+	if (sleep)
+		add_wait_queue_exclusive(&ep->wq, wait);
+	spin_unlock_irq(&ep->lock);
+	return sleep;
+}
+
 static long vepoll_do_wait(struct vepoll_instance *ep,
 			   struct vepoll_event __user *uevents, int maxevents,
 			   int timeout_ms)
@@ -43,9 +63,7 @@ static long vepoll_do_wait(struct vepoll_instance *ep,
 		if (signal_pending(current))
 			return -EINTR;
 
-		/* Exclusive: one wakeup, one waiter; see vepoll_done_scan(). */
-		prepare_to_wait_exclusive(&ep->wq, &wait, TASK_INTERRUPTIBLE);
-		if (!vepoll_events_available(ep) && !signal_pending(current))
+		if (vepoll_prepare_to_sleep(ep, &wait))
 			timed_out = !schedule_hrtimeout_range(&expires,
 						current->timer_slack_ns,
 						HRTIMER_MODE_ABS);

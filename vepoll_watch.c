@@ -39,25 +39,26 @@ static struct kmem_cache *vepoll_watch_cache __ro_after_init;
 static struct kmem_cache *vepoll_pwq_cache __ro_after_init;
 
 /*
- * Queue @w on the ready list and wake one waiter. Called with ep->lock
- * held; returns true if pollers of the instance file must be woken, which
- * the caller does after dropping ep->lock.
+ * Queue @w on the ready list, wake one waiter, and the pollers of the
+ * instance file if @w was not queued yet. Called with ep->lock held.
  */
-static bool vepoll_queue_ready(struct vepoll_instance *ep,
+static void vepoll_queue_ready(struct vepoll_instance *ep,
 			       struct vepoll_watch *w)
 {
-	if (list_empty(&w->rdllink))
+	if (list_empty(&w->rdllink)) {
 		list_add_tail(&w->rdllink, &ep->rdllist);
+		/* A poller queues itself before it scans under ep->lock. */
+		if (waitqueue_active(&ep->poll_wait))
+			vepoll_wake_pollers(ep);
+	}
 	/*
 	 * Waiters are exclusive: a level-triggered watch is passed on by the
-	 * waiter that reports it (vepoll_send_events()). A waiter adds itself
-	 * to ep->wq before it re-checks rdllist, which we changed under
-	 * ep->lock, so waitqueue_active() cannot miss it.
+	 * waiter that reports it (vepoll_send_events()). A waiter checks
+	 * rdllist and adds itself to ep->wq under ep->lock, so
+	 * waitqueue_active() cannot miss it.
 	 */
 	if (waitqueue_active(&ep->wq))
 		wake_up(&ep->wq);
-	/* Pollers are woken by the caller, unlocked: the same reasoning. */
-	return waitqueue_active(&ep->poll_wait);
 }
 
 /*
@@ -71,25 +72,14 @@ static int vepoll_wake(wait_queue_entry_t *wait, unsigned int mode, int sync,
 	struct vepoll_watch *w = pwq->watch;
 	struct vepoll_instance *ep = w->ep;
 	__poll_t pollflags = key_to_poll(key);
-	bool wake_pollers = false;
 	unsigned long flags;
 
 	spin_lock_irqsave(&ep->lock, flags);
 	/* A key without our conditions cannot make the watch reportable. */
 	if (!w->disarmed &&
 	    (!pollflags || (pollflags & vepoll_interest(w->events))))
-		wake_pollers = vepoll_queue_ready(ep, w);
+		vepoll_queue_ready(ep, w);
 	spin_unlock_irqrestore(&ep->lock, flags);
-
-	if (wake_pollers) {
-		u8 nests = 1;
-
-		/* Lockdep: one poll_wait.lock subclass per nesting level. */
-		if (vepoll_is_instance_file(w->file))
-			nests = ((struct vepoll_instance *)
-				 w->file->private_data)->wake_nests;
-		vepoll_wake_pollers(ep, nests);
-	}
 
 	if (pollflags & POLLFREE) {
 		/* The queue is being freed: detach, and publish that last. */
@@ -244,11 +234,11 @@ void vepoll_watch_remove_all(struct vepoll_instance *ep)
 {
 	struct rb_node *node;
 
-	mutex_lock(&ep->mtx);
+	vepoll_lock(ep);
 	while ((node = rb_first(&ep->watches)))
 		vepoll_watch_remove(ep, rb_entry(node, struct vepoll_watch,
 						 node));
-	mutex_unlock(&ep->mtx);
+	vepoll_unlock(ep);
 }
 
 /**
@@ -268,16 +258,12 @@ void vepoll_watch_remove_file(struct vepoll_instance *ep, struct file *file)
 static void vepoll_queue_if_ready(struct vepoll_instance *ep,
 				  struct vepoll_watch *w, __poll_t revents)
 {
-	bool wake_pollers = false;
-
 	if (!revents)
 		return;
 	spin_lock_irq(&ep->lock);
 	if (!w->disarmed)
-		wake_pollers = vepoll_queue_ready(ep, w);
+		vepoll_queue_ready(ep, w);
 	spin_unlock_irq(&ep->lock);
-	if (wake_pollers)
-		vepoll_wake_pollers(ep, 0);
 }
 
 static int vepoll_watch_add(struct vepoll_instance *ep, struct file *file,
@@ -420,12 +406,9 @@ int vepoll_ctl(const struct vepoll_ctl_args *args)
 			goto out_unlock_registry;
 	}
 
-	/* Only a poll re-enters an instance; a CTL never fails here. */
-	err = -ELOOP;
-	if (vepoll_lock_polling(ep, 0)) {
-		err = vepoll_ctl_locked(ep, tf.file, args);
-		vepoll_unlock_polling(ep);
-	}
+	vepoll_lock(ep);
+	err = vepoll_ctl_locked(ep, tf.file, args);
+	vepoll_unlock(ep);
 
 out_unlock_registry:
 	if (inner)
