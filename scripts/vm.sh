@@ -460,14 +460,13 @@ st=$?
 if [ -d "/sys/module/$modname" ] && ! rmmod "$modname"; then
 	echo "vm.sh: warning: rmmod $modname failed after the command"
 fi
-# Splat lines logged below the console loglevel (kmemleak reports...).
-dmesg --level=notice,info,debug 2>/dev/null | grep -E "$splat_re" | sed 's/^/vm-dmesg: /'
+# Splat lines from the kernel log too: those below the console loglevel
+# (kmemleak's report is pr_info) or hidden by a test's `dmesg -n`.
+dmesg 2>/dev/null | grep -E "$splat_re" | sed 's/^/vm-dmesg: /'
 marker EXIT "$st"
 RUN
 } >"$rundir/run.sh"
 chmod 755 "$rundir/run.sh"
-
-
 (cd "$rundir" && echo run.sh | cpio -o -H newc -R 0:0 --quiet) >"$rundir/run.cpio"
 cat "$initrd" "$rundir/run.cpio" >"$rundir/initrd"
 
@@ -493,8 +492,9 @@ mkdir -p "$(dirname "$log")"
 
 start=$(date +%s.%N)
 if ((timeout > 0)); then
-	# --foreground: QEMU stays in our process group, so it can use the tty
-	# and gets ^C; -k: SIGKILL if it ignores SIGTERM.
+	# --foreground: QEMU stays in our process group, so the interactive
+	# shell can use the tty (^C in batch mode reaches our INT trap, which
+	# kills it); -k: SIGKILL if it ignores SIGTERM.
 	qemu=(timeout --foreground -k 5 "$timeout" "${qemu[@]}")
 fi
 mkfifo "$rundir/out"

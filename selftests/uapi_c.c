@@ -6,7 +6,7 @@
 #include "vepoll_uapi.h"
 
 /* Use every name once, so a typo in a macro body is caught too. */
-static const unsigned long vepoll_names[] = {
+const unsigned long vepoll_uapi_names[] = {
 	VEPOLLIN, VEPOLLPRI, VEPOLLOUT, VEPOLLERR, VEPOLLHUP, VEPOLLRDNORM,
 	VEPOLLRDBAND, VEPOLLWRNORM, VEPOLLWRBAND, VEPOLLMSG, VEPOLLRDHUP,
 	VEPOLLONESHOT, VEPOLLET, VEPOLL_CTL_ADD, VEPOLL_CTL_DEL, VEPOLL_CTL_MOD,
@@ -14,9 +14,3 @@ static const unsigned long vepoll_names[] = {
 	sizeof(struct vepoll_event), sizeof(struct vepoll_ctl_args),
 	sizeof(struct vepoll_wait_args),
 };
-
-unsigned long vepoll_uapi_c(void);
-unsigned long vepoll_uapi_c(void)
-{
-	return vepoll_names[0];
-}

@@ -157,7 +157,7 @@ TEST(ctl_with_unmapped_argument_is_efault)
 	void *bad = vp_unmapped();
 	int dev;
 
-	ASSERT_TRUE(bad != NULL);
+	ASSERT_TRUE(!!bad);
 	dev = vp_open_dev();
 	ASSERT_LE(0, dev);
 	EXPECT_EQ(-EFAULT, vp_ctl_args(dev, bad));
@@ -170,7 +170,7 @@ TEST(wait_with_unmapped_argument_is_efault)
 	void *bad = vp_unmapped();
 	int dev;
 
-	ASSERT_TRUE(bad != NULL);
+	ASSERT_TRUE(!!bad);
 	dev = vp_open_dev();
 	ASSERT_LE(0, dev);
 	EXPECT_EQ(-EFAULT, vp_wait_args(dev, bad));

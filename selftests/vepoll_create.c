@@ -123,7 +123,7 @@ TEST_F(dev, create_beyond_max_instances_is_enfile)
 	ASSERT_GE(100000, max);
 	ASSERT_EQ(0, vp_want_nofile(max + 64));
 	fds = calloc(max + 1, sizeof(*fds));
-	ASSERT_TRUE(fds != NULL);
+	ASSERT_TRUE(!!fds);
 	for (n = 0; n < max; n++) {
 		fds[n] = vp_create(self->dev, 0);
 		ASSERT_LE(0, fds[n]) {

@@ -494,7 +494,7 @@ TEST_F(ctl, default_max_watches_is_1024_and_enforced)
 	efd = vp_eventfd(0);
 	ASSERT_LE(0, efd);
 	fds = calloc(max, sizeof(*fds));
-	ASSERT_TRUE(fds != NULL);
+	ASSERT_TRUE(!!fds);
 	n = fill_watches(self->dev, self->ep, efd, fds, max);
 	ASSERT_EQ(max, n);
 	check_full(_metadata, self->dev, self->ep, efd, fds);

@@ -395,7 +395,7 @@ TEST_F(life, fdinfo_shows_id_and_one_line_per_watch)
 	EXPECT_EQ(2, fi.nr);
 
 	w = fdinfo_find(&fi, self->p[0]);
-	ASSERT_TRUE(w != NULL);
+	ASSERT_TRUE(!!w);
 	/* Whether the mode bits are in events: is the format's business. */
 	EXPECT_EQ(VEPOLLIN | VEPOLLRDHUP, w->events & ~VP_MODE_BITS);
 	EXPECT_EQ(0x1122334455667788ULL, w->data);
@@ -404,7 +404,7 @@ TEST_F(life, fdinfo_shows_id_and_one_line_per_watch)
 	EXPECT_EQ(0, w->disarmed);
 
 	w = fdinfo_find(&fi, efd);
-	ASSERT_TRUE(w != NULL);
+	ASSERT_TRUE(!!w);
 	EXPECT_EQ(VEPOLLIN, w->events & ~VP_MODE_BITS);
 	EXPECT_EQ(0x0123456789abcdefULL, w->data);
 	EXPECT_EQ(0, w->et);
@@ -419,7 +419,7 @@ TEST_F(life, fdinfo_shows_id_and_one_line_per_watch)
 	ASSERT_EQ(0, read_fdinfo(self->ep, &fi));
 	EXPECT_EQ(1, fi.nr);
 	w = fdinfo_find(&fi, efd);
-	ASSERT_TRUE(w != NULL);
+	ASSERT_TRUE(!!w);
 	EXPECT_EQ(0, w->disarmed);
 	EXPECT_EQ(5U, w->data);
 	close(efd);

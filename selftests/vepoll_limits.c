@@ -78,14 +78,6 @@ FIXTURE_TEARDOWN(mod)
 	}
 }
 
-#define NEED_RELOAD() do {						\
-	const char *__why = vp_reload_unsupported();			\
-									\
-	if (__why)							\
-		SKIP(return, "%s", __why);				\
-	self->touched = true;						\
-} while (0)
-
 /* rmmod refused now: EWOULDBLOCK (O_NONBLOCK with users) or EBUSY. */
 #define EXPECT_RMMOD_REFUSED() do {					\
 	int __r = vp_delete_module();					\
@@ -110,9 +102,13 @@ FIXTURE_TEARDOWN(mod)
 
 TEST_F(mod, rmmod_refused_while_device_fd_open)
 {
+	const char *why;
 	int dev;
 
-	NEED_RELOAD();
+	why = vp_reload_unsupported();
+	if (why)
+		SKIP(return, "%s", why);
+	self->touched = true;
 	ASSERT_EQ(0, vp_module_restore());
 	dev = vp_open_dev();
 	ASSERT_LE(0, dev);
@@ -123,9 +119,13 @@ TEST_F(mod, rmmod_refused_while_device_fd_open)
 
 TEST_F(mod, rmmod_refused_while_instance_fd_open)
 {
+	const char *why;
 	int dev, ep;
 
-	NEED_RELOAD();
+	why = vp_reload_unsupported();
+	if (why)
+		SKIP(return, "%s", why);
+	self->touched = true;
 	ASSERT_EQ(0, vp_module_restore());
 	dev = vp_open_dev();
 	ASSERT_LE(0, dev);
@@ -141,9 +141,13 @@ TEST_F(mod, rmmod_refused_while_instance_fd_open)
 /* Held through a watch in another instance: still a user. */
 TEST_F(mod, rmmod_refused_while_instance_held_by_a_watch)
 {
+	const char *why;
 	int dev, ep, inner, efd;
 
-	NEED_RELOAD();
+	why = vp_reload_unsupported();
+	if (why)
+		SKIP(return, "%s", why);
+	self->touched = true;
 	ASSERT_EQ(0, vp_module_restore());
 	dev = vp_open_dev();
 	ASSERT_LE(0, dev);
@@ -165,11 +169,15 @@ TEST_F(mod, rmmod_refused_while_instance_held_by_a_watch)
 
 TEST_F(mod, rmmod_refused_while_a_child_holds_an_instance)
 {
+	const char *why;
 	int dev, ep, sync[2], status;
 	char c;
 	pid_t pid;
 
-	NEED_RELOAD();
+	why = vp_reload_unsupported();
+	if (why)
+		SKIP(return, "%s", why);
+	self->touched = true;
 	ASSERT_EQ(0, vp_module_restore());
 	ASSERT_EQ(0, pipe2(sync, O_CLOEXEC));
 	dev = vp_open_dev();
@@ -194,10 +202,14 @@ TEST_F(mod, rmmod_refused_while_a_child_holds_an_instance)
 /* After real use - watches, nesting, pending events - all goes. */
 TEST_F(mod, rmmod_succeeds_after_busy_instances_are_closed)
 {
+	const char *why;
 	struct vepoll_event ev[8];
 	int dev, inner, outer, p[2], sv[2], efd, tfd;
 
-	NEED_RELOAD();
+	why = vp_reload_unsupported();
+	if (why)
+		SKIP(return, "%s", why);
+	self->touched = true;
 	ASSERT_EQ(0, vp_module_restore());
 	dev = vp_open_dev();
 	ASSERT_LE(0, dev);
@@ -328,11 +340,15 @@ static int stop_user(struct held *h)
 
 TEST_F(mod, unprivileged_user_limited_to_max_user_instances)
 {
+	const char *why;
 	struct held a, b, c;
 	int dev, fds[8], i, n;
 	long per_user;
 
-	NEED_RELOAD();
+	why = vp_reload_unsupported();
+	if (why)
+		SKIP(return, "%s", why);
+	self->touched = true;
 	ASSERT_EQ(0, vp_module_reload("max_instances=8"));
 	per_user = vp_param("max_user_instances");
 	/* The default is half of max_instances, unless vm.sh set it. */
@@ -392,9 +408,8 @@ TEST_F(last, module_is_loaded_with_original_parameters)
 	struct stat st;
 	long max;
 
-	if (vp_ko_path() && !geteuid() && !module_loaded()) {
+	if (vp_ko_path() && !geteuid() && !module_loaded())
 		EXPECT_EQ(0, vp_module_load(getenv("VEPOLL_PARAMS") ?: ""));
-	}
 	ASSERT_TRUE(module_loaded());
 	ASSERT_EQ(0, stat(VP_DEV_PATH, &st));
 	EXPECT_EQ(0666U, st.st_mode & 07777);
@@ -406,9 +421,8 @@ TEST_F(last, module_is_loaded_with_original_parameters)
 		  vp_param("wait_cap_ms"));
 	EXPECT_EQ(vp_param_expected("max_user_instances", max / 2),
 		  vp_param("max_user_instances"));
-	for (i = 0; i < ARRAY_SIZE(params); i++) {
+	for (i = 0; i < ARRAY_SIZE(params); i++)
 		EXPECT_LE(0, vp_param(params[i]));
-	}
 }
 
 TEST_HARNESS_MAIN

@@ -5,15 +5,17 @@
  * and is restored afterwards, as epoll_pwait(2) does.
  */
 #define _GNU_SOURCE
+#include <stdatomic.h>
+
 #include "kselftest_harness.h"
 #include "vepoll_test.h"
 
-static volatile sig_atomic_t handled;
+/* Lock-free, so the handler may touch it; read with atomic_load(). */
+static atomic_int handled;
 
 static void on_usr1(int sig)
 {
-	(void)sig;
-	handled++;
+	atomic_fetch_add(&handled, 1);
 }
 
 /* SA_RESTART on purpose: the wait must still end with EINTR. */
@@ -22,7 +24,7 @@ static int install_handler(void)
 	struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = SA_RESTART };
 
 	sigemptyset(&sa.sa_mask);
-	handled = 0;
+	atomic_store(&handled, 0);
 	return sigaction(SIGUSR1, &sa, NULL);
 }
 
@@ -45,9 +47,11 @@ static bool usr1_blocked(void)
 
 FIXTURE(sig) {
 	int dev, ep, p[2];
-	pthread_t kicker;
-	bool kicking;
 };
+
+/* The thread that sends the signal, joined by the teardown. */
+static pthread_t kicker;
+static bool kicking;
 
 FIXTURE_SETUP(sig)
 {
@@ -67,8 +71,8 @@ FIXTURE_SETUP(sig)
 
 FIXTURE_TEARDOWN(sig)
 {
-	if (self->kicking)
-		pthread_join(self->kicker, NULL);
+	if (kicking)
+		pthread_join(kicker, NULL);
 	close(self->p[0]);
 	close(self->p[1]);
 	close(self->ep);
@@ -92,12 +96,12 @@ static void *kick_fn(void *arg)
 }
 
 /* SIGUSR1 to the calling thread after @delay_ms, from another thread. */
-static int kick_me(FIXTURE_DATA(sig) *self, unsigned int delay_ms)
+static int kick_me(unsigned int delay_ms)
 {
 	kick_arg.target = pthread_self();
 	kick_arg.delay_ms = delay_ms;
-	self->kicking = true;
-	return pthread_create(&self->kicker, NULL, kick_fn, &kick_arg);
+	kicking = true;
+	return pthread_create(&kicker, NULL, kick_fn, &kick_arg);
 }
 
 TEST_F(sig, signal_ends_wait_with_eintr_despite_sa_restart)
@@ -105,11 +109,11 @@ TEST_F(sig, signal_ends_wait_with_eintr_despite_sa_restart)
 	struct vepoll_event ev;
 	int64_t t0, dt;
 
-	ASSERT_EQ(0, kick_me(self, 300));
+	ASSERT_EQ(0, kick_me(300));
 	t0 = vp_now_ms();
 	EXPECT_EQ(-EINTR, vp_wait(self->dev, self->ep, &ev, 1, 10000));
 	dt = vp_now_ms() - t0;
-	EXPECT_EQ(1, handled);
+	EXPECT_EQ(1, atomic_load(&handled));
 	/* Ended by the signal, not restarted until the timeout. */
 	EXPECT_GT(5000, dt);
 }
@@ -118,9 +122,9 @@ TEST_F(sig, signal_ends_infinite_wait_with_eintr)
 {
 	struct vepoll_event ev;
 
-	ASSERT_EQ(0, kick_me(self, 300));
+	ASSERT_EQ(0, kick_me(300));
 	EXPECT_EQ(-EINTR, vp_wait(self->dev, self->ep, &ev, 1, -1));
-	EXPECT_EQ(1, handled);
+	EXPECT_EQ(1, atomic_load(&handled));
 }
 
 /* The sigmask unblocks SIGUSR1 for the wait only. */
@@ -131,11 +135,11 @@ TEST_F(sig, sigmask_unblocking_a_signal_lets_it_interrupt)
 
 	ASSERT_EQ(0, block_usr1(SIG_BLOCK));
 	sigemptyset(&during);
-	ASSERT_EQ(0, kick_me(self, 300));
+	ASSERT_EQ(0, kick_me(300));
 	EXPECT_EQ(-EINTR, vp_pwait(self->dev, self->ep, &ev, 1, 10000,
 				   &during));
 	/* The handler ran before the call returned... */
-	EXPECT_EQ(1, handled);
+	EXPECT_EQ(1, atomic_load(&handled));
 	/* ... and the thread's own mask is back. */
 	EXPECT_TRUE(usr1_blocked());
 }
@@ -149,13 +153,13 @@ TEST_F(sig, sigmask_unblocking_a_pending_signal_returns_at_once)
 
 	ASSERT_EQ(0, block_usr1(SIG_BLOCK));
 	ASSERT_EQ(0, pthread_kill(pthread_self(), SIGUSR1));
-	ASSERT_EQ(0, handled);
+	ASSERT_EQ(0, atomic_load(&handled));
 	sigemptyset(&during);
 	t0 = vp_now_ms();
 	EXPECT_EQ(-EINTR, vp_pwait(self->dev, self->ep, &ev, 1, 10000,
 				   &during));
 	EXPECT_GT(5000, vp_now_ms() - t0);
-	EXPECT_EQ(1, handled);
+	EXPECT_EQ(1, atomic_load(&handled));
 	EXPECT_TRUE(usr1_blocked());
 	sigpending(&pending);
 	EXPECT_FALSE(sigismember(&pending, SIGUSR1));
@@ -175,12 +179,12 @@ TEST_F(sig, sigmask_blocking_a_signal_keeps_the_wait_going)
 	ASSERT_EQ(0, block_usr1(SIG_UNBLOCK));
 	sigemptyset(&during);
 	sigaddset(&during, SIGUSR1);
-	ASSERT_EQ(0, kick_me(self, 100));
+	ASSERT_EQ(0, kick_me(100));
 	t0 = vp_now_ms();
 	EXPECT_EQ(0, vp_pwait(self->dev, self->ep, &ev, 1, 1000, &during));
 	dt = vp_now_ms() - t0;
 	EXPECT_LE(1000, dt);
-	EXPECT_EQ(1, handled);
+	EXPECT_EQ(1, atomic_load(&handled));
 	EXPECT_FALSE(usr1_blocked());
 }
 
@@ -194,16 +198,16 @@ TEST_F(sig, sigmask_blocked_signal_stays_pending)
 	ASSERT_EQ(0, block_usr1(SIG_BLOCK));
 	sigemptyset(&during);
 	sigaddset(&during, SIGUSR1);
-	ASSERT_EQ(0, kick_me(self, 100));
+	ASSERT_EQ(0, kick_me(100));
 	t0 = vp_now_ms();
 	EXPECT_EQ(0, vp_pwait(self->dev, self->ep, &ev, 1, 600, &during));
 	EXPECT_LE(600, vp_now_ms() - t0);
-	EXPECT_EQ(0, handled);
+	EXPECT_EQ(0, atomic_load(&handled));
 	sigpending(&pending);
 	EXPECT_TRUE(sigismember(&pending, SIGUSR1));
 	/* Unblocking it now runs the handler. */
 	ASSERT_EQ(0, block_usr1(SIG_UNBLOCK));
-	EXPECT_EQ(1, handled);
+	EXPECT_EQ(1, atomic_load(&handled));
 }
 
 /* With a sigmask, a ready event is returned and the mask is restored. */
@@ -221,7 +225,7 @@ TEST_F(sig, sigmask_restored_after_normal_return)
 	ASSERT_EQ(1, vp_drain(self->p[0]));
 	EXPECT_EQ(0, vp_pwait(self->dev, self->ep, &ev, 1, 50, &during));
 	EXPECT_TRUE(usr1_blocked());
-	EXPECT_EQ(0, handled);
+	EXPECT_EQ(0, atomic_load(&handled));
 }
 
 TEST_F(sig, sigsetsize_other_than_8_is_einval)
@@ -267,7 +271,7 @@ TEST_F(sig, unreadable_sigmask_is_efault)
 		.sigmask = vp_ptr(bad), .sigsetsize = VP_KSIGSET_SIZE,
 	};
 
-	ASSERT_TRUE(bad != NULL);
+	ASSERT_TRUE(!!bad);
 	EXPECT_EQ(-EFAULT, vp_wait_args(self->dev, &a));
 	/* The thread's mask is untouched by the failed call. */
 	EXPECT_FALSE(usr1_blocked());

@@ -37,36 +37,36 @@ FIXTURE_TEARDOWN(wait)
 }
 
 /*
- * Add @fd with @mask, wait once without sleeping and check that exactly
- * one event came back, with the bits poll(2) predicts and @want.
+ * Add @fd with @mask to @ep, wait once without sleeping and check that
+ * exactly one event came back, with the bits poll(2) predicts and @want
+ * (or none at all when @want is 0). @line is the caller's, for the log.
  */
-#define EXPECT_REPORT(fd, mask, want) do {				\
-	struct vepoll_event __ev[2];					\
-	int __n;							\
-									\
-	ASSERT_EQ(0, vp_ctl(self->dev, self->ep, VEPOLL_CTL_ADD, (fd),	\
-			    (mask), 0x5eed));				\
-	__n = vp_wait(self->dev, self->ep, __ev, 2, 0);			\
-	EXPECT_EQ(1, __n);						\
-	if (__n == 1) {							\
-		EXPECT_EQ((__u32)(want), __ev[0].events);		\
-		EXPECT_EQ(vp_expected((fd), (mask)), __ev[0].events);	\
-		EXPECT_EQ(0x5eedU, __ev[0].data);			\
-	}								\
-	ASSERT_EQ(0, vp_ctl(self->dev, self->ep, VEPOLL_CTL_DEL, (fd),	\
-			    0, 0));					\
-} while (0)
+static void check_report(struct __test_metadata *_metadata, int dev, int ep,
+			 int fd, __u32 mask, __u32 want, int line)
+{
+	struct vepoll_event ev[2];
+	int n;
 
-#define EXPECT_NO_REPORT(fd, mask) do {					\
-	struct vepoll_event __ev[2];					\
-									\
-	ASSERT_EQ(0, vp_ctl(self->dev, self->ep, VEPOLL_CTL_ADD, (fd),	\
-			    (mask), 0x5eed));				\
-	EXPECT_EQ(0, vp_wait(self->dev, self->ep, __ev, 2, 0));		\
-	EXPECT_EQ(0U, vp_expected((fd), (mask)));			\
-	ASSERT_EQ(0, vp_ctl(self->dev, self->ep, VEPOLL_CTL_DEL, (fd),	\
-			    0, 0));					\
-} while (0)
+	ASSERT_EQ(0, vp_ctl(dev, ep, VEPOLL_CTL_ADD, fd, mask, 0x5eed));
+	n = vp_wait(dev, ep, ev, 2, 0);
+	EXPECT_EQ(want ? 1 : 0, n) {
+		TH_LOG("checked from line %d", line);
+	}
+	EXPECT_EQ(want, vp_expected(fd, mask)) {
+		TH_LOG("poll(2) disagrees with line %d", line);
+	}
+	if (n == 1) {
+		EXPECT_EQ(want, ev[0].events) {
+			TH_LOG("checked from line %d", line);
+		}
+		EXPECT_EQ(0x5eedU, ev[0].data);
+	}
+	ASSERT_EQ(0, vp_ctl(dev, ep, VEPOLL_CTL_DEL, fd, 0, 0));
+}
+
+#define EXPECT_REPORT(fd, mask, want) \
+	check_report(_metadata, self->dev, self->ep, fd, mask, want, __LINE__)
+#define EXPECT_NO_REPORT(fd, mask) EXPECT_REPORT(fd, mask, 0)
 
 /* ---- reported bits, per file type ---------------------------------------- */
 
@@ -513,9 +513,8 @@ TEST_F(wait, big_buffer_gets_every_ready_watch_once)
 	}
 	n = vp_wait(self->dev, self->ep, ev, 64, 0);
 	ASSERT_EQ(NR, n);
-	for (i = 0; i < NR; i++) {
+	for (i = 0; i < NR; i++)
 		EXPECT_LE(0, vp_find(ev, n, i));
-	}
 	for (i = 0; i < NR; i++)
 		close(efd[i]);
 }
@@ -779,45 +778,48 @@ TEST_F(cap, infinite_wait_ends_after_wait_cap_ms)
 /* ---- faults: nothing is lost --------------------------------------------- */
 
 static void check_efault_keeps_event(struct __test_metadata *_metadata,
-				     FIXTURE_DATA(wait) *self, __u32 mode)
+				     int dev, int ep, int p[2], __u32 mode)
 {
 	struct vepoll_event ev;
 	void *bad = vp_unmapped();
 
-	ASSERT_TRUE(bad != NULL);
-	ASSERT_EQ(0, vp_ctl(self->dev, self->ep, VEPOLL_CTL_ADD, self->p[0],
+	ASSERT_TRUE(!!bad);
+	ASSERT_EQ(0, vp_ctl(dev, ep, VEPOLL_CTL_ADD, p[0],
 			    VEPOLLIN | mode, 0xfa));
-	ASSERT_EQ(1, vp_write_bytes(self->p[1], 1));
-	EXPECT_EQ(-EFAULT, vp_wait(self->dev, self->ep, bad, 1, 0));
-	EXPECT_EQ(-EFAULT, vp_wait(self->dev, self->ep, bad, 1, 0));
-	ASSERT_EQ(1, vp_wait(self->dev, self->ep, &ev, 1, 0));
+	ASSERT_EQ(1, vp_write_bytes(p[1], 1));
+	EXPECT_EQ(-EFAULT, vp_wait(dev, ep, bad, 1, 0));
+	EXPECT_EQ(-EFAULT, vp_wait(dev, ep, bad, 1, 0));
+	ASSERT_EQ(1, vp_wait(dev, ep, &ev, 1, 0));
 	EXPECT_EQ(VEPOLLIN, ev.events);
 	EXPECT_EQ(0xfaU, ev.data);
 	/* Delivered now: ET and ONESHOT ones are consumed. */
-	EXPECT_EQ(mode ? 0 : 1, vp_wait(self->dev, self->ep, &ev, 1, 0));
+	EXPECT_EQ(mode ? 0 : 1, vp_wait(dev, ep, &ev, 1, 0));
 }
 
 TEST_F(wait, efault_keeps_level_triggered_event)
 {
-	check_efault_keeps_event(_metadata, self, 0);
+	check_efault_keeps_event(_metadata, self->dev, self->ep, self->p,
+				 0);
 }
 
 TEST_F(wait, efault_keeps_edge_triggered_event)
 {
-	check_efault_keeps_event(_metadata, self, VEPOLLET);
+	check_efault_keeps_event(_metadata, self->dev, self->ep, self->p,
+				 VEPOLLET);
 }
 
 TEST_F(wait, efault_keeps_oneshot_event)
 {
-	check_efault_keeps_event(_metadata, self, VEPOLLONESHOT);
+	check_efault_keeps_event(_metadata, self->dev, self->ep, self->p,
+				 VEPOLLONESHOT);
 }
 
 /*
  * Two ready; the buffer's second entry is on an unmapped page: one is
  * returned, the other stays pending.
  */
-static void check_partial_copy(struct __test_metadata *_metadata,
-			       FIXTURE_DATA(wait) *self, __u32 mode)
+static void check_partial_copy(struct __test_metadata *_metadata, int dev,
+			       int ep, __u32 mode)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	struct vepoll_event ev[4], *edge;
@@ -832,19 +834,19 @@ static void check_partial_copy(struct __test_metadata *_metadata,
 	for (i = 0; i < 2; i++) {
 		efd[i] = vp_eventfd(1);
 		ASSERT_LE(0, efd[i]);
-		ASSERT_EQ(0, vp_ctl(self->dev, self->ep, VEPOLL_CTL_ADD, efd[i],
+		ASSERT_EQ(0, vp_ctl(dev, ep, VEPOLL_CTL_ADD, efd[i],
 				    VEPOLLIN | mode, 10 + i));
 	}
-	ASSERT_EQ(1, vp_wait(self->dev, self->ep, edge, 2, 0));
+	ASSERT_EQ(1, vp_wait(dev, ep, edge, 2, 0));
 	EXPECT_EQ(VEPOLLIN, edge->events);
 	EXPECT_EQ(0U, edge->__pad);
 	ASSERT_TRUE(edge->data == 10 || edge->data == 11);
-	n = vp_wait(self->dev, self->ep, ev, 4, 0);
+	n = vp_wait(dev, ep, ev, 4, 0);
 	if (mode) {
 		/* Only the one not yet delivered. */
 		ASSERT_EQ(1, n);
 		EXPECT_EQ(21 - edge->data, ev[0].data);
-		EXPECT_EQ(0, vp_wait(self->dev, self->ep, ev, 4, 0));
+		EXPECT_EQ(0, vp_wait(dev, ep, ev, 4, 0));
 	} else {
 		ASSERT_EQ(2, n);
 		EXPECT_LE(0, vp_find(ev, n, 10));
@@ -857,17 +859,17 @@ static void check_partial_copy(struct __test_metadata *_metadata,
 
 TEST_F(wait, partial_copy_returns_count_and_keeps_rest_level)
 {
-	check_partial_copy(_metadata, self, 0);
+	check_partial_copy(_metadata, self->dev, self->ep, 0);
 }
 
 TEST_F(wait, partial_copy_returns_count_and_keeps_rest_edge)
 {
-	check_partial_copy(_metadata, self, VEPOLLET);
+	check_partial_copy(_metadata, self->dev, self->ep, VEPOLLET);
 }
 
 TEST_F(wait, partial_copy_returns_count_and_keeps_rest_oneshot)
 {
-	check_partial_copy(_metadata, self, VEPOLLONESHOT);
+	check_partial_copy(_metadata, self->dev, self->ep, VEPOLLONESHOT);
 }
 
 /* ---- several waiters on one instance ------------------------------------- */
@@ -888,22 +890,23 @@ static void *waiter_fn(void *arg)
 	return NULL;
 }
 
-static void run_waiters(FIXTURE_DATA(wait) *self, struct waiter *w, int nr,
+/* @nr threads wait on @ep; then @wfd is written. */
+static void run_waiters(int dev, int ep, int wfd, struct waiter *w, int nr,
 			int timeout_ms)
 {
 	pthread_t thr[8];
 	int i;
 
 	for (i = 0; i < nr; i++) {
-		w[i].dev = self->dev;
-		w[i].ep = self->ep;
+		w[i].dev = dev;
+		w[i].ep = ep;
 		w[i].timeout_ms = timeout_ms;
 		w[i].ret = -1000;
 		pthread_create(&thr[i], NULL, waiter_fn, &w[i]);
 	}
 	/* Let them all block before the target becomes ready. */
 	vp_msleep(500);
-	vp_write_bytes(self->p[1], 1);
+	vp_write_bytes(wfd, 1);
 	for (i = 0; i < nr; i++)
 		pthread_join(thr[i], NULL);
 }
@@ -915,7 +918,7 @@ TEST_F(wait, level_triggered_event_wakes_every_waiter)
 
 	ASSERT_EQ(0, vp_ctl(self->dev, self->ep, VEPOLL_CTL_ADD, self->p[0],
 			    VEPOLLIN, 0x33));
-	run_waiters(self, w, 3, NEVER_MS);
+	run_waiters(self->dev, self->ep, self->p[1], w, 3, NEVER_MS);
 	for (i = 0; i < 3; i++) {
 		EXPECT_EQ(1, w[i].ret);
 		EXPECT_EQ(VEPOLLIN, w[i].ev.events);
@@ -931,7 +934,7 @@ TEST_F(wait, edge_triggered_event_goes_to_exactly_one_waiter)
 
 	ASSERT_EQ(0, vp_ctl(self->dev, self->ep, VEPOLL_CTL_ADD, self->p[0],
 			    VEPOLLIN | VEPOLLET, 0x44));
-	run_waiters(self, w, 3, 2000);
+	run_waiters(self->dev, self->ep, self->p[1], w, 3, 2000);
 	for (i = 0; i < 3; i++) {
 		if (w[i].ret == 1) {
 			got++;
