@@ -4,6 +4,7 @@
 # make lint       W=1 build, sparse (C=2) and checkpatch --strict: all clean
 # make check      the whole test suite (lint, build, selftests in the VM)
 # make demo       the demo, in the VM
+# make bench      vepoll against epoll and poll(2), in the VM
 # make clean
 
 # The running kernel's build tree; on a host without one (a machine that
@@ -24,7 +25,10 @@ check:
 demo:
 	scripts/demo.sh
 
+bench:
+	scripts/bench.sh
+
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 
-.PHONY: all modules lint check demo clean
+.PHONY: all modules lint check demo bench clean
