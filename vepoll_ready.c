@@ -11,6 +11,7 @@
  * ready watches, never to the number registered.
  */
 #include <linux/irq_work.h>
+#include <linux/lockdep.h>
 #include <linux/uaccess.h>
 
 #include "vepoll.h"
@@ -32,54 +33,53 @@ static void vepoll_start_scan(struct vepoll_instance *ep,
  * Put back what the scan did not consume, ahead of what was queued
  * meanwhile, and pass the baton: another waiter may take what is left.
  */
-static void vepoll_done_scan(struct vepoll_instance *ep,
-			     struct list_head *txlist)
+static void vepoll_finish_scan(struct vepoll_instance *ep,
+			       struct list_head *txlist)
 {
-	spin_lock_irq(&ep->lock);
+	lockdep_assert_held(&ep->lock);
 	list_splice(txlist, &ep->rdllist);
 	/* ep->lock orders this with a waiter's check of rdllist. */
 	if (!list_empty(&ep->rdllist) && waitqueue_active(&ep->wq))
 		wake_up(&ep->wq);
-	spin_unlock_irq(&ep->lock);
 }
 
-static struct vepoll_watch *vepoll_next_scanned(struct vepoll_instance *ep,
-						struct list_head *txlist)
+static void vepoll_done_scan(struct vepoll_instance *ep,
+			     struct list_head *txlist)
 {
-	struct vepoll_watch *w;
-
 	spin_lock_irq(&ep->lock);
-	w = list_first_entry_or_null(txlist, struct vepoll_watch, rdllink);
-	if (w)
-		list_del_init(&w->rdllink);
+	vepoll_finish_scan(ep, txlist);
 	spin_unlock_irq(&ep->lock);
-	return w;
 }
 
-/* After @w was reported: where it goes next. */
+/*
+ * After @w was reported: where it goes next. A wakeup while it was being
+ * reported may have queued it again, which only a one-shot undoes.
+ */
 static void vepoll_requeue_reported(struct vepoll_instance *ep,
 				    struct vepoll_watch *w)
 {
-	spin_lock_irq(&ep->lock);
+	lockdep_assert_held(&ep->lock);
 	if (w->events & VEPOLLONESHOT) {
 		w->disarmed = true;
-		/* A wakeup during the report may have queued it again. */
 		list_del_init(&w->rdllink);
 	} else if (!(w->events & VEPOLLET) && list_empty(&w->rdllink)) {
 		list_add_tail(&w->rdllink, &ep->rdllist);
 	}
-	spin_unlock_irq(&ep->lock);
 }
 
-/* A report that could not be copied stays pending, in front. */
-static void vepoll_requeue_unreported(struct vepoll_instance *ep,
-				      struct vepoll_watch *w,
-				      struct list_head *txlist)
+/* Re-poll @w and copy its event out; ep->lock is not held. */
+static int vepoll_report(struct vepoll_watch *w,
+			 struct vepoll_event __user *uevent)
 {
-	spin_lock_irq(&ep->lock);
-	if (list_empty(&w->rdllink))
-		list_add(&w->rdllink, txlist);
-	spin_unlock_irq(&ep->lock);
+	struct vepoll_event event = {};
+	__poll_t revents;
+
+	revents = vepoll_watch_poll(w, NULL, 0);
+	if (!revents)
+		return 0;
+	event.events = (__force u32)revents;
+	event.data = w->data;
+	return copy_to_user(uevent, &event, sizeof(event)) ? -EFAULT : 1;
 }
 
 /**
@@ -89,7 +89,9 @@ static void vepoll_requeue_unreported(struct vepoll_instance *ep,
  * @maxevents: at least 1
  *
  * Events are copied one at a time; a watch whose event could not be
- * copied is left pending, whatever its mode.
+ * copied is left pending, whatever its mode. ep->lock is dropped only
+ * around the poll and the copy of each watch: one lock round trip per
+ * event.
  *
  * Return: the number of events copied, or -EFAULT if the first copy
  * failed.
@@ -97,35 +99,42 @@ static void vepoll_requeue_unreported(struct vepoll_instance *ep,
 int vepoll_send_events(struct vepoll_instance *ep,
 		       struct vepoll_event __user *uevents, int maxevents)
 {
-	struct vepoll_watch *w;
 	LIST_HEAD(txlist);
 	int sent = 0;
 
 	vepoll_lock(ep);
-	vepoll_start_scan(ep, &txlist);
-	while (sent < maxevents && (w = vepoll_next_scanned(ep, &txlist))) {
-		struct vepoll_event event = {};
-		__poll_t revents;
+	spin_lock_irq(&ep->lock);
+	list_splice_init(&ep->rdllist, &txlist);
+	while (sent < maxevents && !list_empty(&txlist)) {
+		struct vepoll_watch *w = list_first_entry(&txlist,
+							  struct vepoll_watch,
+							  rdllink);
+		int reported;
 
+		/* Unlinked, so a wakeup from now on queues it again. */
+		list_del_init(&w->rdllink);
 		if (w->disarmed)
 			continue;
-		/* No longer ready: its next wakeup queues it again. */
-		revents = vepoll_watch_poll(w, NULL, 0);
-		if (!revents)
-			continue;
+		spin_unlock_irq(&ep->lock);
+		reported = vepoll_report(w, &uevents[sent]);
+		spin_lock_irq(&ep->lock);
 
-		event.events = (__force u32)revents;
-		event.data = w->data;
-		if (copy_to_user(&uevents[sent], &event, sizeof(event))) {
-			vepoll_requeue_unreported(ep, w, &txlist);
+		if (reported < 0) {
+			/* Not delivered: pending still, in front. */
+			if (list_empty(&w->rdllink))
+				list_add(&w->rdllink, &txlist);
 			if (!sent)
 				sent = -EFAULT;
 			break;
 		}
-		sent++;
-		vepoll_requeue_reported(ep, w);
+		/* Not ready any more: its next wakeup queues it again. */
+		if (reported) {
+			sent++;
+			vepoll_requeue_reported(ep, w);
+		}
 	}
-	vepoll_done_scan(ep, &txlist);
+	vepoll_finish_scan(ep, &txlist);
+	spin_unlock_irq(&ep->lock);
 	vepoll_unlock(ep);
 	return sent;
 }

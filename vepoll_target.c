@@ -13,12 +13,16 @@
  * user space closes its last descriptor, and the watch with it.
  *
  * A target is the set of watches (in any instance) on one file, found by
- * file in a hash table; a mark is shared by the targets of one inode.
+ * file in a hash table; a mark is shared by the targets of one inode. A
+ * mark outlives its last target until a file of its inode is closed, so
+ * that a program which adds and deletes the same fd over and over does
+ * not make and destroy a mark each time.
  */
 #include <linux/file.h>
 #include <linux/fsnotify_backend.h>
 #include <linux/hash.h>
 #include <linux/hashtable.h>
+#include <linux/lockdep.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 
@@ -26,12 +30,16 @@
 
 /**
  * struct vepoll_mark - vepoll's fsnotify mark on an inode
- * @fsn: the mark; its own reference is dropped with the last user
- * @users: targets whose file has this inode, guarded by vepoll_marks_mutex
+ * @fsn: the mark; vepoll's own reference is dropped when it is destroyed
+ * @users: targets whose file has this inode
+ * @link: link in vepoll_marks, to destroy the idle ones at unload
+ *
+ * @users and @link are guarded by vepoll_marks_mutex.
  */
 struct vepoll_mark {
 	struct fsnotify_mark fsn;
 	unsigned int users;
+	struct list_head link;
 };
 
 /**
@@ -52,6 +60,7 @@ struct vepoll_target {
 static DEFINE_HASHTABLE(vepoll_targets, VEPOLL_TARGETS_BITS);
 static DEFINE_SPINLOCK(vepoll_targets_lock);
 static DEFINE_MUTEX(vepoll_marks_mutex);
+static LIST_HEAD(vepoll_marks);
 static struct fsnotify_group *vepoll_notify_group;
 
 static struct vepoll_mark *vepoll_mark_get(struct inode *inode)
@@ -81,7 +90,9 @@ static struct vepoll_mark *vepoll_mark_get(struct inode *inode)
 	if (err) {
 		fsnotify_put_mark(&mark->fsn);
 		mark = ERR_PTR(err);
+		goto out;
 	}
+	list_add(&mark->link, &vepoll_marks);
 out:
 	mutex_unlock(&vepoll_marks_mutex);
 	return mark;
@@ -90,9 +101,32 @@ out:
 static void vepoll_mark_put(struct vepoll_mark *mark)
 {
 	mutex_lock(&vepoll_marks_mutex);
-	if (!--mark->users) {
-		fsnotify_destroy_mark(&mark->fsn, vepoll_notify_group);
-		fsnotify_put_mark(&mark->fsn);
+	mark->users--;
+	mutex_unlock(&vepoll_marks_mutex);
+}
+
+static void vepoll_mark_destroy(struct vepoll_mark *mark)
+{
+	lockdep_assert_held(&vepoll_marks_mutex);
+	list_del(&mark->link);
+	fsnotify_destroy_mark(&mark->fsn, vepoll_notify_group);
+	fsnotify_put_mark(&mark->fsn);
+}
+
+/* A file of @inode was closed: destroy vepoll's mark if it is idle. */
+static void vepoll_mark_reap(struct inode *inode)
+{
+	struct fsnotify_mark *fsn;
+
+	mutex_lock(&vepoll_marks_mutex);
+	fsn = fsnotify_find_mark(&inode->i_fsnotify_marks, vepoll_notify_group);
+	if (fsn) {
+		struct vepoll_mark *mark = container_of(fsn, struct vepoll_mark,
+							fsn);
+
+		if (!mark->users)
+			vepoll_mark_destroy(mark);
+		fsnotify_put_mark(fsn);
 	}
 	mutex_unlock(&vepoll_marks_mutex);
 }
@@ -253,8 +287,10 @@ static int vepoll_notify_event(struct fsnotify_group *group, u32 mask,
 	const struct path *path = fsnotify_data_path(data, data_type);
 
 	/* FS_CLOSE comes from fsnotify_close(file), with &file->f_path. */
-	if (path && (mask & (FS_CLOSE_WRITE | FS_CLOSE_NOWRITE)))
+	if (path && (mask & (FS_CLOSE_WRITE | FS_CLOSE_NOWRITE))) {
 		vepoll_target_closing(container_of(path, struct file, f_path));
+		vepoll_mark_reap(d_inode(path->dentry));
+	}
 	return 0;
 }
 
@@ -282,11 +318,17 @@ int vepoll_target_init(void)
 /**
  * vepoll_target_exit() - destroy the fsnotify group of vepoll's marks
  *
- * Every instance is gone, so every mark was destroyed; wait until they are
- * freed, since freeing calls into this module.
+ * Every instance is gone, so every mark is idle: destroy them, and wait
+ * until they are freed, since freeing calls into this module.
  */
 void vepoll_target_exit(void)
 {
+	struct vepoll_mark *mark, *next;
+
+	mutex_lock(&vepoll_marks_mutex);
+	list_for_each_entry_safe(mark, next, &vepoll_marks, link)
+		vepoll_mark_destroy(mark);
+	mutex_unlock(&vepoll_marks_mutex);
 	fsnotify_wait_marks_destroyed();
 	fsnotify_put_group(vepoll_notify_group);
 }

@@ -47,10 +47,14 @@ static long vepoll_do_wait(struct vepoll_instance *ep,
 			   int timeout_ms)
 {
 	unsigned int wait_ms = timeout_ms < 0 ? vepoll_wait_cap_ms : timeout_ms;
-	ktime_t expires = ktime_add_ms(ktime_get(), wait_ms);
 	bool timed_out = wait_ms == 0;
+	ktime_t expires = 0;
 	DEFINE_WAIT(wait);
 	int res;
+
+	/* A poll reads no clock: the hot path of event loops. */
+	if (!timed_out)
+		expires = ktime_add_ms(ktime_get(), wait_ms);
 
 	for (;;) {
 		if (vepoll_events_available(ep)) {
