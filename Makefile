@@ -2,7 +2,9 @@
 #
 # make            build vepoll.ko against KDIR
 # make lint       W=1 build, sparse (C=2) and checkpatch --strict: all clean
-# make check      the whole test suite (lint, build, selftests in the VM)
+# make check      the whole test suite (lint, build, selftests in the VM on
+#                 Debian's kernel and on the debug kernel)
+# make check-debug  only the debug-kernel lane (KASAN, lockdep, kmemleak)
 # make demo       the demo, in the VM
 # make bench      vepoll against epoll and poll(2), in the VM
 # make clean
@@ -22,6 +24,9 @@ lint:
 check:
 	scripts/test.sh
 
+check-debug:
+	scripts/test.sh --debug-only
+
 demo:
 	scripts/demo.sh
 
@@ -31,4 +36,4 @@ bench:
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 
-.PHONY: all modules lint check demo bench clean
+.PHONY: all modules lint check check-debug demo bench clean

@@ -3,47 +3,85 @@
 # make check: everything that proves vepoll, on a fresh Debian 12 machine.
 #
 #   1. make lint (W=1, sparse, checkpatch --strict)
-#   2. build the module, the selftests and the demo
-#   3. boot Debian's kernel in QEMU, load vepoll.ko, run the selftests
-#      (`make -C selftests run_tests`) and the demo; any failed test, or a
-#      kernel warning, BUG or oops on the guest console, fails the run
+#   2. build the module, the selftests (64-bit and 32-bit) and the demo
+#   3. Debian's kernel in QEMU: the selftests, 64-bit then 32-bit, and the
+#      demo, against the loaded vepoll.ko
+#   4. the debug lane: a kernel built from Debian's linux-source with
+#      KASAN, lockdep, UBSAN, kmemleak and debug objects (scripts/
+#      debug-kernel.sh, cached), the same selftests, then a kmemleak scan
 #
-# Installs what it needs (scripts/deps.sh). Prints one closing line:
+# Any failed test, or a kernel warning, BUG, oops, KASAN, UBSAN, lockdep or
+# kmemleak report on a guest console, fails the run. Installs what it needs
+# (scripts/deps.sh). Ends with one line:
 # "selftests: N passed, N failed, N skipped".
+#
+#   scripts/test.sh [--no-debug | --debug-only]
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 start=$SECONDS
+lanes=all
+case ${1:-} in
+--no-debug) lanes=debian ;;
+--debug-only) lanes=debug ;;
+"") ;;
+*)
+	echo "usage: scripts/test.sh [--no-debug | --debug-only]" >&2
+	exit 2
+	;;
+esac
 
-step() { printf '\n==== %s\n' "$*"; }
+status=0
+logs=()
+mkdir -p build/check
+step() { printf '\n==== %s (%d s)\n' "$*" $((SECONDS - start)); }
+
+# run NAME VM-ARGS... -- COMMAND: one VM run, its output kept for the tally.
+run() {
+	local name=$1 log=build/check/$1.log
+	shift
+	step "$name"
+	logs+=("$log")
+	if ! scripts/vm.sh --log "build/check/$name.console" "$@" 2>&1 |
+		tee "$log"; then
+		echo "**** $name: FAILED"
+		status=1
+	fi
+}
 
 step "dependencies"
 scripts/deps.sh
+[ "$lanes" = debian ] || scripts/deps.sh --kernel-build
 
 step "make lint"
-make -s lint
+make -s lint || status=1
 
 step "build"
-kdir=$(scripts/kdir.sh)
-make -s KDIR="$kdir" modules
+make -s KDIR="$(scripts/kdir.sh)" modules
 make -s -C selftests
+make -s -C selftests ARCH_FLAGS=-m32 OUT=build32
 make -s -C examples
 
-mkdir -p build
-log=build/selftests.log
-step "selftests in the VM ($(basename "$(dirname "$kdir")"))"
-status=0
-scripts/vm.sh --log build/vm-selftests.console -- \
-	make -s -C selftests run_tests 2>&1 | tee "$log" || status=1
-[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+if [ "$lanes" != debug ]; then
+	run selftests --timeout 1800 -- make -s -C selftests run_tests
+	run selftests-32bit --timeout 1800 -- \
+		make -s -C selftests OUT=build32 run_tests
+	run demo --timeout 300 -- examples/vepoll_demo
+fi
 
-step "demo in the VM"
-scripts/vm.sh --log build/vm-demo.console -- examples/vepoll_demo ||
-	status=1
+if [ "$lanes" != debian ]; then
+	step "debug kernel (built once, then cached)"
+	eval "$(scripts/debug-kernel.sh)"
+	# QEMU's direct ELF (PVH) boot of this kernel ends at once: use bzImage.
+	export VM_PVH=0
+	run debug-selftests --kernel-image "$KERNEL_IMAGE" --kdir "$KDIR" \
+		--timeout 3000 --env VEPOLL_STRESS_SECONDS=5 -- \
+		'make -s -C selftests run_tests; rc=$?; scripts/kmemleak-check.sh || rc=1; exit $rc'
+fi
 
-# Sum the kselftest totals of every program.
-read -r pass fail skip < <(awk '
+# Sum the kselftest totals of every program of every run.
+read -r pass fail skip < <(cat "${logs[@]}" /dev/null | awk '
 	/# Totals: pass:/ {
 		for (i = 1; i <= NF; i++) {
 			split($i, kv, ":")
@@ -52,7 +90,7 @@ read -r pass fail skip < <(awk '
 			if (kv[1] == "skip") s += kv[2]
 		}
 	}
-	END { print p + 0, f + 0, s + 0 }' "$log")
+	END { print p + 0, f + 0, s + 0 }')
 [ "$pass" -gt 0 ] || status=1
 [ "$fail" -eq 0 ] || status=1
 
