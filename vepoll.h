@@ -130,7 +130,7 @@ void vepoll_instance_free(struct vepoll_instance *ep);
 void vepoll_registry_lock(void);
 void vepoll_registry_unlock(void);
 void vepoll_lock(struct vepoll_instance *ep);
-bool vepoll_lock_poll(struct vepoll_instance *ep, int depth);
+bool vepoll_lock_poll(struct vepoll_instance *ep, int depth, bool foreign);
 void vepoll_unlock(struct vepoll_instance *ep);
 
 /* vepoll_fops.c: the anon-inode file that stands for an instance. */
@@ -159,7 +159,7 @@ void vepoll_watch_cache_exit(void);
 int vepoll_send_events(struct vepoll_instance *ep,
 		       struct vepoll_event __user *uevents, int maxevents);
 __poll_t vepoll_instance_poll(struct vepoll_instance *ep, poll_table *pt,
-			      int depth);
+			      int depth, bool foreign);
 void vepoll_wake_pollers(struct vepoll_instance *ep);
 void vepoll_poll_work(struct irq_work *work);
 

@@ -49,7 +49,7 @@ static ssize_t vepoll_instance_write(struct file *file, const char __user *buf,
 
 static __poll_t vepoll_instance_file_poll(struct file *file, poll_table *pt)
 {
-	return vepoll_instance_poll(file->private_data, pt, 0);
+	return vepoll_instance_poll(file->private_data, pt, 0, true);
 }
 
 #ifdef CONFIG_PROC_FS

@@ -12,6 +12,7 @@
  */
 #include <linux/irq_work.h>
 #include <linux/lockdep.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 
 #include "vepoll.h"
@@ -139,12 +140,43 @@ int vepoll_send_events(struct vepoll_instance *ep,
 	return sent;
 }
 
+/* Is @file a native epoll instance? Its poll takes its own ep->mtx. */
+static bool vepoll_is_native_epoll(const struct file *file)
+{
+	return !strcmp(file->f_path.dentry->d_name.name, "[eventpoll]");
+}
+
+/*
+ * Readiness of a queued watch, for a poll of its instance. A native
+ * epoll's poll takes that epoll's mutex, which the task that polls us from
+ * a native epoll may hold already (instance in epoll in instance: a cycle
+ * neither side can refuse), so under a foreign poll a queued native epoll
+ * target counts as ready without being asked: at worst a spurious POLLIN.
+ */
+static __poll_t vepoll_scan_poll(struct vepoll_watch *w, int depth,
+				 bool foreign)
+{
+	poll_table look;
+
+	if (vepoll_is_instance_file(w->file)) {
+		init_poll_funcptr(&look, NULL);
+		return vepoll_instance_poll(w->file->private_data, &look,
+					    depth + 1, foreign) &
+		       vepoll_interest(w->events);
+	}
+	if (foreign && vepoll_is_native_epoll(w->file))
+		return vepoll_interest(w->events) & (EPOLLIN | EPOLLRDNORM);
+	return vepoll_watch_poll(w, NULL, depth);
+}
+
 /**
  * vepoll_instance_poll() - readiness of an instance, as poll() sees it
  * @ep: the instance
  * @pt: poll table of the caller (hooks @ep->poll_wait), or one with no
  *	callback
  * @depth: nesting depth, the lockdep subclass of @ep->mtx
+ * @foreign: the poll comes from outside vepoll (poll, select, a native
+ *	epoll), whose caller may hold a native epoll's mutex
  *
  * Readable while at least one watch would be reported by a wait. Looking
  * consumes nothing: ET and ONESHOT state are left as they are. When @ep's
@@ -154,7 +186,7 @@ int vepoll_send_events(struct vepoll_instance *ep,
  * Return: EPOLLIN | EPOLLRDNORM, or 0.
  */
 __poll_t vepoll_instance_poll(struct vepoll_instance *ep, poll_table *pt,
-			      int depth)
+			      int depth, bool foreign)
 {
 	struct vepoll_watch *w, *tmp;
 	__poll_t res = 0;
@@ -162,18 +194,18 @@ __poll_t vepoll_instance_poll(struct vepoll_instance *ep, poll_table *pt,
 
 	poll_wait(ep->file, &ep->poll_wait, pt);
 
-	if (!vepoll_lock_poll(ep, depth)) {
+	if (!vepoll_lock_poll(ep, depth, foreign)) {
 		/* Ask the holder to wake us once it lets go, then retry. */
 		set_bit(0, &ep->poll_missed);
 		/* Pairs with the barrier in vepoll_unlock(). */
 		smp_mb__after_atomic();
-		if (!vepoll_lock_poll(ep, depth))
+		if (!vepoll_lock_poll(ep, depth, foreign))
 			return list_empty_careful(&ep->rdllist) ? 0 :
 			       EPOLLIN | EPOLLRDNORM;
 	}
 	vepoll_start_scan(ep, &txlist);
 	list_for_each_entry_safe(w, tmp, &txlist, rdllink) {
-		if (!w->disarmed && vepoll_watch_poll(w, NULL, depth)) {
+		if (!w->disarmed && vepoll_scan_poll(w, depth, foreign)) {
 			res = EPOLLIN | EPOLLRDNORM;
 			break;
 		}

@@ -85,23 +85,23 @@ void vepoll_lock(struct vepoll_instance *ep)
 /**
  * vepoll_lock_poll() - take an instance's mtx to answer a poll
  * @ep: the instance being polled
- * @depth: 0 for a poll from outside vepoll (poll, select, a native epoll);
- *	the nesting depth, used as lockdep subclass, for an outer instance
- *	polling an inner one
+ * @depth: nesting depth, used as lockdep subclass
+ * @foreign: the poll comes from outside vepoll (poll, select, a native
+ *	epoll), directly or through instances nested in the polled one
  *
  * Instances inside instances form a DAG (vepoll_nest.c), so an outer
  * instance may wait for an inner one's mtx. A native epoll can close a
  * cycle vepoll cannot see (instance -> epoll -> instance), so a poll from
- * outside never waits: it only tries, and neither does a poll that comes
- * back to an instance the task holds already.
+ * outside never waits, at any depth: it only tries; and a poll that comes
+ * back to an instance the task holds already fails at once.
  *
  * Return: true with @ep->mtx held, false without.
  */
-bool vepoll_lock_poll(struct vepoll_instance *ep, int depth)
+bool vepoll_lock_poll(struct vepoll_instance *ep, int depth, bool foreign)
 {
 	if (READ_ONCE(ep->mtx_owner) == current)
 		return false;
-	if (depth)
+	if (!foreign)
 		mutex_lock_nested(&ep->mtx, depth);
 	else if (!mutex_trylock(&ep->mtx))
 		return false;

@@ -61,6 +61,14 @@ static long vepoll_do_wait(struct vepoll_instance *ep,
 			res = vepoll_send_events(ep, uevents, maxevents);
 			if (res)
 				return res;
+			/*
+			 * Only stale watches: a cycle through a native epoll
+			 * can keep re-queueing them, so the deadline must not
+			 * depend on ever sleeping.
+			 */
+			if (!timed_out && ktime_after(ktime_get(), expires))
+				timed_out = true;
+			cond_resched();
 		}
 		if (timed_out)
 			return 0;

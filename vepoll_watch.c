@@ -151,7 +151,7 @@ __poll_t vepoll_watch_poll(struct vepoll_watch *w, poll_table *pt, int depth)
 	pt->_key = interest;
 	if (vepoll_is_instance_file(w->file))
 		revents = vepoll_instance_poll(w->file->private_data, pt,
-					       depth + 1);
+					       depth + 1, false);
 	else
 		revents = vfs_poll(w->file, pt);
 	return revents & interest;
