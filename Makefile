@@ -7,6 +7,11 @@
 # make check-debug  only the debug-kernel lane (KASAN, lockdep, kmemleak)
 # make demo       the demo, in the VM
 # make bench      vepoll against epoll and poll(2), in the VM
+# make lib        libvepoll (.a, .so.0), the epoll preload shim, their tests
+# make lib-check  the library and shim tests, in the VM
+# make install-lib  install them (PREFIX=/usr/local DESTDIR= LIBDIR=)
+# make realprograms  Python's epoll/selectors/asyncio suites and redis on
+#                 the shim, in the VM
 # make clean
 
 # The running kernel's build tree; on a host without one (a machine that
@@ -33,7 +38,21 @@ demo:
 bench:
 	scripts/bench.sh
 
+lib:
+	$(MAKE) -C lib
+
+lib-check: lib
+	scripts/vm.sh -- make -s -C lib check
+
+install-lib:
+	$(MAKE) -C lib install
+
+realprograms:
+	scripts/realprograms.sh
+
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	$(MAKE) -C lib clean
 
-.PHONY: all modules lint check check-debug demo bench clean
+.PHONY: all modules lint check check-debug demo bench lib lib-check install-lib \
+	realprograms clean

@@ -4,8 +4,9 @@
 #
 #   1. make lint (W=1, sparse, checkpatch --strict)
 #   2. build the module, the selftests (64-bit and 32-bit) and the demo
-#   3. Debian's kernel in QEMU: the selftests, 64-bit then 32-bit, and the
-#      demo, against the loaded vepoll.ko
+#   3. Debian's kernel in QEMU: the selftests, 64-bit then 32-bit, the
+#      demo, libvepoll's and the preload shim's tests, and Python's epoll
+#      and selectors suites run on the shim, against the loaded vepoll.ko
 #   4. the debug lane: a kernel built from Debian's linux-source with
 #      KASAN, lockdep, UBSAN, kmemleak and debug objects (scripts/
 #      debug-kernel.sh, cached), the same selftests, then a kmemleak scan
@@ -62,12 +63,16 @@ make -s KDIR="$(scripts/kdir.sh)" modules
 make -s -C selftests
 make -s -C selftests ARCH_FLAGS=-m32 OUT=build32
 make -s -C examples
+make -s -C lib
 
 if [ "$lanes" != debug ]; then
 	run selftests --timeout 1800 -- make -s -C selftests run_tests
 	run selftests-32bit --timeout 1800 -- \
 		make -s -C selftests OUT=build32 run_tests
 	run demo --timeout 300 -- examples/vepoll_demo
+	run lib --timeout 900 -- make -s -C lib check
+	step "real programs on the preload shim (quick)"
+	scripts/realprograms.sh --quick || status=1
 fi
 
 if [ "$lanes" != debian ]; then

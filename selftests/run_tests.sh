@@ -3,9 +3,9 @@
 #
 # run_tests.sh PROG... - run kselftest programs, as kselftest's runner.sh
 # does: a top-level TAP plan over the programs, each program's own TAP
-# output nested under "# ", one "ok"/"not ok" line per program. Exit status
-# 1 if any program failed or timed out, else 0 (exit code 4, kselftest's
-# SKIP, counts as a pass).
+# output nested under "# ", one "ok"/"not ok" line per program; a 32-bit
+# program is named "NAME (32-bit)". Exit status 1 if any program failed or
+# timed out, else 0 (exit code 4, kselftest's SKIP, counts as a pass).
 #
 # Writes nothing into the tree (it may be read-only); each program runs in
 # its own directory. Environment:
@@ -24,6 +24,14 @@ run_prefixed()
 	{ { "$@" 2>&1 3>&- 4>&-; echo $? >&3; } | sed -u -e 's/^/# /' >&4; } 3>&1
 }
 
+# " (32-bit)" for an ELF32 program (EI_CLASS, byte 4 of the header, is 1).
+bits_label()
+{
+	case $(od -An -tx1 -j4 -N1 "$1" 2>/dev/null) in
+	*01*) echo " (32-bit)" ;;
+	esac
+}
+
 echo "TAP version 13"
 echo "1..$#"
 num=0
@@ -31,7 +39,7 @@ failed=0
 for prog in "$@"; do
 	num=$((num + 1))
 	name=$(basename "$prog")
-	hdr="selftests: vepoll: $name"
+	hdr="selftests: vepoll: $name$(bits_label "$prog")"
 	echo "# $hdr"
 	if [ ! -x "$prog" ]; then
 		echo "# Warning: $prog is missing or not executable (run make first)"
