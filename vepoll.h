@@ -161,6 +161,7 @@ int vepoll_send_events(struct vepoll_instance *ep,
 __poll_t vepoll_instance_poll(struct vepoll_instance *ep, poll_table *pt,
 			      int depth, bool foreign);
 void vepoll_wake_pollers(struct vepoll_instance *ep);
+bool vepoll_is_pollset_file(const struct file *file);
 void vepoll_poll_work(struct irq_work *work);
 
 /* vepoll_wait.c: VEPOLL_IOC_WAIT. */

@@ -146,6 +146,17 @@ static bool vepoll_is_native_epoll(const struct file *file)
 	return !strcmp(file->f_path.dentry->d_name.name, "[eventpoll]");
 }
 
+/**
+ * vepoll_is_pollset_file() - is a file an event set, vepoll's or epoll's?
+ * @file: any file
+ *
+ * Return: true for a vepoll instance or a native epoll file.
+ */
+bool vepoll_is_pollset_file(const struct file *file)
+{
+	return vepoll_is_instance_file(file) || vepoll_is_native_epoll(file);
+}
+
 /*
  * Readiness of a queued watch, for a poll of its instance. A native
  * epoll's poll takes that epoll's mutex, which the task that polls us from

@@ -45,12 +45,20 @@ static struct kmem_cache *vepoll_pwq_cache __ro_after_init;
 static void vepoll_queue_ready(struct vepoll_instance *ep,
 			       struct vepoll_watch *w)
 {
-	if (list_empty(&w->rdllink)) {
+	bool queued = list_empty(&w->rdllink);
+
+	if (queued)
 		list_add_tail(&w->rdllink, &ep->rdllist);
+	/*
+	 * Every wakeup of a plain target is a new edge for an outer ET
+	 * watch, as in Linux; a wakeup that comes from another epoll-like
+	 * file only counts when it queues, which ends echoes around a cycle
+	 * through a native epoll.
+	 */
+	if (queued || !vepoll_is_pollset_file(w->file))
 		/* A poller queues itself before it scans under ep->lock. */
 		if (waitqueue_active(&ep->poll_wait))
 			vepoll_wake_pollers(ep);
-	}
 	/*
 	 * Waiters are exclusive: a level-triggered watch is passed on by the
 	 * waiter that reports it (vepoll_send_events()). A waiter checks
