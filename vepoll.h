@@ -134,8 +134,8 @@ bool vepoll_lock_poll(struct vepoll_instance *ep, int depth, bool foreign);
 void vepoll_unlock(struct vepoll_instance *ep);
 
 /* vepoll_fops.c: the anon-inode file that stands for an instance. */
+extern const struct file_operations vepoll_instance_fops;
 int vepoll_create_fd(unsigned long flags);
-bool vepoll_is_instance_file(const struct file *file);
 
 /* vepoll_target.c: watched files, and learning of their last close. */
 int vepoll_target_attach(struct vepoll_watch *w);
@@ -184,6 +184,20 @@ static inline __poll_t vepoll_interest(u32 events)
 {
 	return (__force __poll_t)((events & VEPOLL_CONDITIONS) |
 				  VEPOLLERR | VEPOLLHUP);
+}
+
+/**
+ * vepoll_is_instance_file() - does a file stand for a vepoll instance?
+ * @file: any file
+ *
+ * Inline: every CTL and every nested poll asks, several times.
+ *
+ * Return: true if @file is an instance file; its private_data is then the
+ * struct vepoll_instance.
+ */
+static inline bool vepoll_is_instance_file(const struct file *file)
+{
+	return file->f_op == &vepoll_instance_fops;
 }
 
 #endif /* _VEPOLL_H */

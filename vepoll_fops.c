@@ -14,20 +14,6 @@
 
 #include "vepoll.h"
 
-static const struct file_operations vepoll_instance_fops;
-
-/**
- * vepoll_is_instance_file() - does a file stand for a vepoll instance?
- * @file: any file
- *
- * Return: true if @file is an instance file; its private_data is then the
- * struct vepoll_instance.
- */
-bool vepoll_is_instance_file(const struct file *file)
-{
-	return file->f_op == &vepoll_instance_fops;
-}
-
 static int vepoll_instance_release(struct inode *inode, struct file *file)
 {
 	vepoll_instance_free(file->private_data);
@@ -76,7 +62,7 @@ static void vepoll_instance_show_fdinfo(struct seq_file *m, struct file *file)
 }
 #endif
 
-static const struct file_operations vepoll_instance_fops = {
+const struct file_operations vepoll_instance_fops = {
 	.owner		= THIS_MODULE,
 	.release	= vepoll_instance_release,
 	.read		= vepoll_instance_read,

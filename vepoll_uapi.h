@@ -104,7 +104,9 @@ struct vepoll_wait_args {
  *	not applied and their results are left untouched
  *
  * The batch stops at the first entry that fails. The ioctl returns the
- * number of entries applied (@count when all were).
+ * number of entries applied (@count when all were), or -1 with errno
+ * EINVAL for bad @flags, @__pad or @count, EFAULT when @results cannot be
+ * written (entries may have been applied by then).
  */
 struct vepoll_ctl_batch {
 	__s32 epfd;

@@ -369,39 +369,29 @@ static int vepoll_ctl_locked(struct vepoll_instance *ep, struct file *file,
 	return 0;
 }
 
-/**
- * vepoll_ctl() - add, modify or delete a watch (VEPOLL_IOC_CTL)
- * @args: the arguments, already copied from user space
- *
- * Errors come in the order of Linux's epoll_ctl(): EBADF for epfd, then
- * for fd, EPERM for a target that cannot be polled, EINVAL, ELOOP, then
- * EEXIST/ENOENT, then ENOSPC.
- *
- * Return: 0 or a negative errno.
+/*
+ * VEPOLL_IOC_CTL on the file @epf that args->epfd referred to: every check
+ * after epfd's EBADF, in the order of Linux's epoll_ctl().
  */
-int vepoll_ctl(const struct vepoll_ctl_args *args)
+static int vepoll_ctl_file(struct file *epf, const struct vepoll_ctl_args *args)
 {
 	struct vepoll_instance *ep, *inner = NULL;
-	struct fd f, tf;
+	struct fd tf;
 	int err;
 
-	f = fdget(args->epfd);
-	if (!f.file)
-		return -EBADF;
-	err = -EBADF;
 	tf = fdget(args->fd);
 	if (!tf.file)
-		goto out_fput;
+		return -EBADF;
 	err = -EPERM;
 	if (!file_can_poll(tf.file))
 		goto out_tfput;
 	err = -EINVAL;
-	if (!vepoll_is_instance_file(f.file) || f.file == tf.file)
+	if (!vepoll_is_instance_file(epf) || epf == tf.file)
 		goto out_tfput;
 	err = vepoll_ctl_check_args(args);
 	if (err)
 		goto out_tfput;
-	ep = f.file->private_data;
+	ep = epf->private_data;
 
 	if (args->op == VEPOLL_CTL_ADD && vepoll_is_instance_file(tf.file)) {
 		inner = tf.file->private_data;
@@ -423,9 +413,69 @@ out_unlock_registry:
 		vepoll_registry_unlock();
 out_tfput:
 	fdput(tf);
-out_fput:
+	return err;
+}
+
+/**
+ * vepoll_ctl() - add, modify or delete a watch (VEPOLL_IOC_CTL)
+ * @args: the arguments, already copied from user space
+ *
+ * Errors come in the order of Linux's epoll_ctl(): EBADF for epfd, then
+ * for fd, EPERM for a target that cannot be polled, EINVAL, ELOOP, then
+ * EEXIST/ENOENT, then ENOSPC.
+ *
+ * Return: 0 or a negative errno.
+ */
+int vepoll_ctl(const struct vepoll_ctl_args *args)
+{
+	struct fd f = fdget(args->epfd);
+	int err;
+
+	if (!f.file)
+		return -EBADF;
+	err = vepoll_ctl_file(f.file, args);
 	fdput(f);
 	return err;
+}
+
+/*
+ * Entries a batch copies in, and results it copies out, at a time: one
+ * user access each way per chunk instead of two per entry.
+ */
+#define VEPOLL_BATCH_CHUNK	8
+
+/*
+ * Copy in up to @n entries from @uctls. A fault part-way falls back to one
+ * entry at a time, so that exactly the entries before the first unreadable
+ * one are applied.
+ *
+ * Return: the number of entries copied; if fewer than @n, the next one
+ * cannot be read.
+ */
+static u32 vepoll_batch_copy_in(struct vepoll_ctl_args *ctls,
+				const struct vepoll_ctl_args __user *uctls,
+				u32 n)
+{
+	u32 i;
+
+	if (!copy_from_user(ctls, uctls, n * sizeof(*ctls)))
+		return n;
+	for (i = 0; i < n; i++)
+		if (copy_from_user(&ctls[i], &uctls[i], sizeof(*ctls)))
+			break;
+	return i;
+}
+
+/* One entry of a batch whose epfd referred to @epf (NULL: a bad fd). */
+static int vepoll_batch_apply(const struct vepoll_ctl_batch *batch,
+			      struct file *epf,
+			      const struct vepoll_ctl_args *args)
+{
+	if (args->epfd != batch->epfd)
+		return -EINVAL;
+	if (!epf)
+		return -EBADF;
+	return vepoll_ctl_file(epf, args);
 }
 
 /**
@@ -434,32 +484,52 @@ out_fput:
  *
  * Entries are applied in order, each exactly as VEPOLL_IOC_CTL would, and
  * the batch stops at the first that fails; its result slot gets the errno.
+ * The epfd is looked up once for the whole batch; entries and results are
+ * copied in chunks, the results after their chunk was applied.
  *
  * Return: the number of entries applied, or a negative errno if the batch
- * itself is invalid (EINVAL) or a result cannot be written (EFAULT).
+ * itself is invalid (EINVAL) or a result cannot be written (EFAULT, with
+ * the entries of the chunk applied).
  */
 long vepoll_ctl_batch(const struct vepoll_ctl_batch *batch)
 {
 	struct vepoll_ctl_args __user *uctls = u64_to_user_ptr(batch->ctls);
 	s32 __user *uresults = u64_to_user_ptr(batch->results);
-	struct vepoll_ctl_args args;
-	u32 i;
+	struct vepoll_ctl_args ctls[VEPOLL_BATCH_CHUNK];
+	s32 results[VEPOLL_BATCH_CHUNK];
+	u32 done = 0, n, copied, i;
+	long ret;
+	struct fd f;
 
 	if (batch->flags || batch->__pad || batch->count > INT_MAX)
 		return -EINVAL;
-	for (i = 0; i < batch->count; i++) {
-		int err = -EFAULT;
-
-		if (!copy_from_user(&args, &uctls[i], sizeof(args)))
-			err = args.epfd == batch->epfd ? vepoll_ctl(&args) :
-							 -EINVAL;
-		if (put_user(err, &uresults[i]))
-			return -EFAULT;
-		if (err)
+	f = fdget(batch->epfd);
+	for (;;) {
+		n = min_t(u32, batch->count - done, VEPOLL_BATCH_CHUNK);
+		if (!n)
+			break;
+		copied = vepoll_batch_copy_in(ctls, &uctls[done], n);
+		for (i = 0; i < n; i++) {
+			results[i] = i < copied ?
+				     vepoll_batch_apply(batch, f.file, &ctls[i]) :
+				     -EFAULT;
+			if (results[i])
+				break;
+		}
+		/* The failed entry's result is written too. */
+		ret = -EFAULT;
+		if (copy_to_user(&uresults[done], results,
+				 min(i + 1, n) * sizeof(*results)))
+			goto out;
+		done += i;
+		if (i < n)
 			break;
 		cond_resched();
 	}
-	return i;
+	ret = done;
+out:
+	fdput(f);
+	return ret;
 }
 
 /**
