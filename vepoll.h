@@ -48,8 +48,8 @@ extern unsigned int vepoll_max_user_instances;
  * @mtx_owner: task holding @mtx, to refuse a poll that re-enters it
  * @watches: every watch, keyed by (target file, fd)
  * @nr_watches: number of entries in @watches
- * @lock: protects @rdllist and each watch's @rdllink, @events, @disarmed;
- *	taken from wakeup callbacks, which may run in IRQ context
+ * @lock: protects @rdllist and each watch's @rdllink, @events, @disarmed,
+ *	@echoed; taken from wakeup callbacks, which may run in IRQ context
  * @rdllist: watches whose target signalled readiness, oldest first
  * @wq: tasks sleeping in VEPOLL_IOC_WAIT (exclusive waiters)
  * @poll_wait: pollers of @file (poll, select, epoll, an outer instance)
@@ -103,6 +103,9 @@ struct vepoll_pwq;
  * @fd: fd number the watch was added with (second half of the key)
  * @events: the mask given to ADD or MOD, mode bits included
  * @disarmed: a ONESHOT watch that reported and waits for MOD
+ * @native_epoll: the target is a native epoll file
+ * @echoed: a wakeup of a native epoll target found @w queued and woke the
+ *	pollers; reset whenever @w is queued (vepoll_queue_ready())
  * @data: user cookie returned with every event
  * @pwqs: wait-queue entries this watch placed on the target's queues
  * @child_link: link in @ep's children, when the target is an instance
@@ -118,6 +121,8 @@ struct vepoll_watch {
 	int fd;
 	u32 events;
 	bool disarmed;
+	bool native_epoll;
+	bool echoed;
 	u64 data;
 	struct vepoll_pwq *pwqs;
 	struct list_head child_link;
@@ -161,7 +166,7 @@ int vepoll_send_events(struct vepoll_instance *ep,
 __poll_t vepoll_instance_poll(struct vepoll_instance *ep, poll_table *pt,
 			      int depth, bool foreign);
 void vepoll_wake_pollers(struct vepoll_instance *ep);
-bool vepoll_is_pollset_file(const struct file *file);
+bool vepoll_is_native_epoll(const struct file *file);
 void vepoll_poll_work(struct irq_work *work);
 
 /* vepoll_wait.c: VEPOLL_IOC_WAIT. */

@@ -65,6 +65,7 @@ static void vepoll_requeue_reported(struct vepoll_instance *ep,
 		list_del_init(&w->rdllink);
 	} else if (!(w->events & VEPOLLET) && list_empty(&w->rdllink)) {
 		list_add_tail(&w->rdllink, &ep->rdllist);
+		w->echoed = false;
 	}
 }
 
@@ -140,21 +141,18 @@ int vepoll_send_events(struct vepoll_instance *ep,
 	return sent;
 }
 
-/* Is @file a native epoll instance? Its poll takes its own ep->mtx. */
-static bool vepoll_is_native_epoll(const struct file *file)
-{
-	return !strcmp(file->f_path.dentry->d_name.name, "[eventpoll]");
-}
-
 /**
- * vepoll_is_pollset_file() - is a file an event set, vepoll's or epoll's?
+ * vepoll_is_native_epoll() - is a file a native epoll instance?
  * @file: any file
  *
- * Return: true for a vepoll instance or a native epoll file.
+ * is_file_epoll() is not exported; epoll's anon inode name is stable ABI
+ * (it shows in /proc/PID/fd).
+ *
+ * Return: true for an epoll file, whose poll takes that epoll's mutex.
  */
-bool vepoll_is_pollset_file(const struct file *file)
+bool vepoll_is_native_epoll(const struct file *file)
 {
-	return vepoll_is_instance_file(file) || vepoll_is_native_epoll(file);
+	return !strcmp(file->f_path.dentry->d_name.name, "[eventpoll]");
 }
 
 /*
@@ -175,7 +173,7 @@ static __poll_t vepoll_scan_poll(struct vepoll_watch *w, int depth,
 					    depth + 1, foreign) &
 		       vepoll_interest(w->events);
 	}
-	if (foreign && vepoll_is_native_epoll(w->file))
+	if (foreign && w->native_epoll)
 		return vepoll_interest(w->events) & (EPOLLIN | EPOLLRDNORM);
 	return vepoll_watch_poll(w, NULL, depth);
 }

@@ -40,25 +40,31 @@ static struct kmem_cache *vepoll_pwq_cache __ro_after_init;
 
 /*
  * Queue @w on the ready list, wake one waiter, and the pollers of the
- * instance file if @w was not queued yet. Called with ep->lock held.
+ * instance file. Called with ep->lock held; @wakeup is true when the
+ * target woke its queue, false for ADD and MOD.
  */
 static void vepoll_queue_ready(struct vepoll_instance *ep,
-			       struct vepoll_watch *w)
+			       struct vepoll_watch *w, bool wakeup)
 {
-	bool queued = list_empty(&w->rdllink);
+	bool edge = list_empty(&w->rdllink);
 
-	if (queued)
+	if (edge) {
 		list_add_tail(&w->rdllink, &ep->rdllist);
-	/*
-	 * Every wakeup of a plain target is a new edge for an outer ET
-	 * watch, as in Linux; a wakeup that comes from another epoll-like
-	 * file only counts when it queues, which ends echoes around a cycle
-	 * through a native epoll.
-	 */
-	if (queued || !vepoll_is_pollset_file(w->file))
-		/* A poller queues itself before it scans under ep->lock. */
-		if (waitqueue_active(&ep->poll_wait))
-			vepoll_wake_pollers(ep);
+		w->echoed = false;
+	} else if (wakeup) {
+		/*
+		 * As in Linux, a wakeup is a new edge for an outer ET watch
+		 * even when @w is queued already (ADD and MOD count only
+		 * when they queue). vepoll cannot see a cycle through a
+		 * native epoll, which would echo every wakeup back here, so
+		 * a native epoll target passes one such edge per queueing.
+		 */
+		edge = !w->native_epoll || !w->echoed;
+		w->echoed = true;
+	}
+	/* A poller queues itself before it scans under ep->lock. */
+	if (edge && waitqueue_active(&ep->poll_wait))
+		vepoll_wake_pollers(ep);
 	/*
 	 * Waiters are exclusive: a level-triggered watch is passed on by the
 	 * waiter that reports it (vepoll_send_events()). A waiter checks
@@ -86,7 +92,7 @@ static int vepoll_wake(wait_queue_entry_t *wait, unsigned int mode, int sync,
 	/* A key without our conditions cannot make the watch reportable. */
 	if (!w->disarmed &&
 	    (!pollflags || (pollflags & vepoll_interest(w->events))))
-		vepoll_queue_ready(ep, w);
+		vepoll_queue_ready(ep, w, true);
 	spin_unlock_irqrestore(&ep->lock, flags);
 
 	if (pollflags & POLLFREE) {
@@ -270,7 +276,7 @@ static void vepoll_queue_if_ready(struct vepoll_instance *ep,
 		return;
 	spin_lock_irq(&ep->lock);
 	if (!w->disarmed)
-		vepoll_queue_ready(ep, w);
+		vepoll_queue_ready(ep, w, false);
 	spin_unlock_irq(&ep->lock);
 }
 
@@ -296,6 +302,7 @@ static int vepoll_watch_add(struct vepoll_instance *ep, struct file *file,
 	w->ep = ep;
 	w->file = file;
 	w->fd = fd;
+	w->native_epoll = vepoll_is_native_epoll(file);
 	w->events = event->events;
 	w->data = event->data;
 	err = vepoll_target_attach(w);
