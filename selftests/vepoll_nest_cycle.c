@@ -330,6 +330,21 @@ TEST_F_TIMEOUT(cycle, threads_finish, CYC_RUN_MS / 1000 + CYC_GRACE_S + 30)
 			EXPECT_LT(0, self->shared->t[i].events);
 }
 
+/* What the single-threaded cycle saw at the step that failed. */
+struct cyc_diag {
+	int step, value, err;
+	long ms;
+};
+
+static int cyc_fail(struct cyc_diag *d, int step, int value, int64_t t0)
+{
+	d->step = step;
+	d->value = value;
+	d->err = value < 0 ? errno : 0;
+	d->ms = (long)(vp_now_ms() - t0);
+	return step;
+}
+
 /*
  * The cycle A > E > A, one thread: every call returns, and readiness stays
  * right, before, during and after a byte in a pipe A watches.
@@ -337,45 +352,55 @@ TEST_F_TIMEOUT(cycle, threads_finish, CYC_RUN_MS / 1000 + CYC_GRACE_S + 30)
 static int cyc_single_child(void *arg)
 {
 	struct epoll_event eev = { .events = EPOLLIN, .data.u64 = 1 };
+	struct cyc_diag *d = arg;
 	struct vepoll_event ev[3];
 	int dev, a, e, p[2], i, n;
+	int64_t t0 = vp_now_ms();
 
 	dev = vp_open_dev();
 	a = vp_create(dev, 0);
 	e = epoll_create1(EPOLL_CLOEXEC);
 	if (dev < 0 || a < 0 || e < 0 || vp_pipe(p))
-		return 1;
+		return cyc_fail(d, 1, -1, t0);
 	if (vp_ctl(dev, a, VEPOLL_CTL_ADD, e, VEPOLLIN, 2) ||
 	    epoll_ctl(e, EPOLL_CTL_ADD, a, &eev))
-		return 2;
+		return cyc_fail(d, 2, -1, t0);
 	/* Nothing ready anywhere: the cycle reports nothing. */
-	if (vp_wait(dev, a, ev, 3, 0) || epoll_wait(e, &eev, 1, 0) ||
-	    vp_poll_now(a) || vp_poll_now(e))
-		return 3;
+	n = vp_wait(dev, a, ev, 3, 0);
+	if (n)
+		return cyc_fail(d, 3, n, t0);
+	n = epoll_wait(e, &eev, 1, 0);
+	if (n)
+		return cyc_fail(d, 4, n, t0);
+	if (vp_poll_now(a) || vp_poll_now(e))
+		return cyc_fail(d, 5, (int)vp_poll_now(a), t0);
 	if (vp_ctl(dev, a, VEPOLL_CTL_ADD, p[0], VEPOLLIN, 3) ||
 	    vp_write_bytes(p[1], 1) != 1)
-		return 4;
+		return cyc_fail(d, 6, -1, t0);
 	for (i = 0; i < 20; i++) {
+		t0 = vp_now_ms();
 		n = vp_wait(dev, a, ev, 3, CYC_LONG_MS);
 		if (n < 1 || vp_find(ev, n, 3) < 0)
-			return 5;
-		if (epoll_wait(e, &eev, 1, CYC_LONG_MS) != 1)
-			return 6;
+			return cyc_fail(d, 7, n, t0);
+		t0 = vp_now_ms();
+		n = epoll_wait(e, &eev, 1, CYC_LONG_MS);
+		if (n != 1)
+			return cyc_fail(d, 8, n, t0);
 		if (vp_poll_now(a) != (POLLIN | POLLRDNORM))
-			return 7;
+			return cyc_fail(d, 9, (int)vp_poll_now(a), t0);
 	}
 	/* The pipe drained, the cycle goes quiet again: nothing is left
 	 * to report, though a wait may still find stale entries to drop.
 	 */
 	if (vp_drain(p[0]) != 1)
-		return 8;
+		return cyc_fail(d, 10, -1, t0);
 	for (i = 0; i < 20; i++) {
 		n = vp_wait(dev, a, ev, 3, 0);
 		if (n < 0 || vp_find(ev, n, 3) >= 0)
-			return 9;
+			return cyc_fail(d, 11, n, t0);
 		n = epoll_wait(e, &eev, 1, 0);
 		if (n < 0)
-			return 10;
+			return cyc_fail(d, 12, n, t0);
 		vp_msleep(5);
 	}
 	/*
@@ -384,8 +409,9 @@ static int cyc_single_child(void *arg)
 	 * epoll it watches without risking that epoll's mutex, so a queued
 	 * epoll target counts as ready (Documentation.rst, Locking).
 	 */
-	if (vp_wait(dev, a, ev, 3, 0))
-		return 11;
+	n = vp_wait(dev, a, ev, 3, 0);
+	if (n)
+		return cyc_fail(d, 13, n, t0);
 	return 0;
 }
 
@@ -404,14 +430,20 @@ FIXTURE_TEARDOWN(cycle1)
 TEST_F_TIMEOUT(cycle1, single_thread_cycle_through_native_epoll,
 	       CYC_GRACE_S + 30)
 {
-	int ret = nk_run_watchdog(cyc_single_child, NULL, CYC_GRACE_S);
+	struct cyc_diag *d = cyc_map_shared(sizeof(*d));
+	int ret;
 
+	ASSERT_TRUE(!!d);
+	ret = nk_run_watchdog(cyc_single_child, d, CYC_GRACE_S);
 	ASSERT_NE(-ETIMEDOUT, ret) {
 		TH_LOG("deadlock: a single thread hung in the cycle (stack above)");
 	}
 	EXPECT_EQ(0, ret) {
-		TH_LOG("failed at step %d (see cyc_single_child())", ret);
+		TH_LOG("failed at step %d (see cyc_single_child()): got %d (%s) after %ld ms",
+		       d->step, d->value, d->err ? strerror(d->err) : "-",
+		       d->ms);
 	}
+	munmap(d, sizeof(*d));
 }
 
 TEST_HARNESS_MAIN
