@@ -190,11 +190,7 @@ TEST(ctl_argument_running_into_unmapped_page_is_efault)
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_TRUE(map != MAP_FAILED);
 	ASSERT_EQ(0, munmap(map + page, page));
-	dev = vp_open_dev();
-	ASSERT_LE(0, dev);
-	ep = vp_create(dev, 0);
-	ASSERT_LE(0, ep);
-	ASSERT_EQ(0, vp_pipe(p));
+	vp_setup_dev_ep_pipe(_metadata, &dev, &ep, p);
 	/* All but the last 8 bytes (event.data) are mapped and valid. */
 	a = (struct vepoll_ctl_args *)(map + page - sizeof(*a) + 8);
 	a->epfd = ep;
@@ -206,10 +202,7 @@ TEST(ctl_argument_running_into_unmapped_page_is_efault)
 	EXPECT_EQ(-EFAULT, vp_ctl_args(dev, a));
 	/* Nothing was added: the same ADD from a good copy succeeds. */
 	EXPECT_EQ(0, vp_ctl(dev, ep, VEPOLL_CTL_ADD, p[0], VEPOLLIN, 1));
-	close(p[0]);
-	close(p[1]);
-	close(ep);
-	close(dev);
+	vp_close_dev_ep_pipe(dev, ep, p);
 	munmap(map, page);
 }
 

@@ -13,11 +13,7 @@ FIXTURE(dev) {
 
 FIXTURE_SETUP(dev)
 {
-	self->dev = vp_open_dev();
-	ASSERT_LE(0, self->dev) {
-		TH_LOG("open %s: %s (is the module loaded?)", VP_DEV_PATH,
-		       strerror(-self->dev));
-	}
+	self->dev = vp_assert_open_dev(_metadata);
 }
 
 FIXTURE_TEARDOWN(dev)

@@ -19,14 +19,7 @@ FIXTURE(ctl) {
 
 FIXTURE_SETUP(ctl)
 {
-	self->dev = vp_open_dev();
-	ASSERT_LE(0, self->dev) {
-		TH_LOG("open %s: %s (is the module loaded?)", VP_DEV_PATH,
-		       strerror(-self->dev));
-	}
-	self->ep = vp_create(self->dev, 0);
-	ASSERT_LE(0, self->ep);
-	ASSERT_EQ(0, vp_pipe(self->p));
+	vp_setup_dev_ep_pipe(_metadata, &self->dev, &self->ep, self->p);
 	self->file = memfd_create("vepoll-regular", MFD_CLOEXEC);
 	ASSERT_LE(0, self->file);
 	self->dir = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -40,10 +33,7 @@ FIXTURE_TEARDOWN(ctl)
 {
 	close(self->dir);
 	close(self->file);
-	close(self->p[0]);
-	close(self->p[1]);
-	close(self->ep);
-	close(self->dev);
+	vp_close_dev_ep_pipe(self->dev, self->ep, self->p);
 }
 
 /* A CTL whose every field the test chooses. */
@@ -454,12 +444,6 @@ static int fill_watches(int dev, int ep, int efd, int *fds, int n)
 	return n;
 }
 
-static void close_all(int *fds, int n)
-{
-	while (n--)
-		close(fds[n]);
-}
-
 /* Checks with @ep holding max_watches watches, one of them on fds[0]. */
 static void check_full(struct __test_metadata *_metadata, int dev, int ep,
 		       int efd, int *fds)
@@ -498,7 +482,7 @@ TEST_F(ctl, default_max_watches_is_1024_and_enforced)
 	n = fill_watches(self->dev, self->ep, efd, fds, max);
 	ASSERT_EQ(max, n);
 	check_full(_metadata, self->dev, self->ep, efd, fds);
-	close_all(fds, n);
+	vp_close_all(fds, n);
 	close(efd);
 	free(fds);
 }
@@ -514,10 +498,8 @@ FIXTURE_SETUP(small)
 
 FIXTURE_TEARDOWN(small)
 {
-	if (self->reloaded) {
-		vp_close_from(3);
-		EXPECT_EQ(0, vp_module_restore());
-	}
+	if (self->reloaded)
+		EXPECT_EQ(0, vp_module_put_back());
 }
 
 TEST_F(small, add_beyond_max_watches_is_enospc)
@@ -543,9 +525,9 @@ TEST_F(small, add_beyond_max_watches_is_enospc)
 	ep2 = vp_create(dev, 0);
 	ASSERT_LE(0, ep2);
 	EXPECT_EQ(8, fill_watches(dev, ep2, efd, fds2, 8));
-	close_all(fds2, 8);
+	vp_close_all(fds2, 8);
 	close(ep2);
-	close_all(fds, n);
+	vp_close_all(fds, n);
 	close(efd);
 	close(ep);
 	close(dev);

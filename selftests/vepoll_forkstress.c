@@ -41,7 +41,6 @@
 #define _GNU_SOURCE
 #include <limits.h>
 #include <stdarg.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -60,10 +59,6 @@
 #define MAX_FAILS	8
 #define NR_ERRNO	160
 #define E(x)		(1ULL << (x))
-#define ALLOWED		(E(EFAULT) | E(EBADF) | E(EPERM) | E(EINVAL) | \
-			 E(ELOOP) | E(EEXIST) | E(ENOENT) | E(ENOSPC) | \
-			 E(ENOTTY) | E(EINTR) | E(ENFILE) | E(EMFILE) | \
-			 E(ENOMEM))
 
 /* ---- configuration ---------------------------------------------------- */
 
@@ -72,57 +67,6 @@ static const char *cfg_scale_why = "default";
 static unsigned long long cfg_seed;
 static int cfg_procs = 4;
 static double cfg_seconds = 10;
-
-static void read_scale(void)
-{
-	const char *s = getenv("VEPOLL_HOSTILE_SCALE");
-	struct utsname u;
-	char *end;
-	double v;
-
-	if (s && *s) {
-		v = strtod(s, &end);
-		if (*end || !(v > 0) || v > 1000) {
-			fprintf(stderr, "VEPOLL_HOSTILE_SCALE=%s: want a number in (0, 1000]\n",
-				s);
-			return;
-		}
-		cfg_scale = v;
-		cfg_scale_why = "VEPOLL_HOSTILE_SCALE";
-		return;
-	}
-	if (!access("/sys/kernel/debug/kmemleak", F_OK) ||
-	    (!uname(&u) && strstr(u.release, "debug"))) {
-		cfg_scale = 1.0 / 30;
-		cfg_scale_why = "a debug kernel: kmemleak, or \"debug\" in its release";
-	}
-}
-
-/* ---- random numbers ----------------------------------------------------- */
-
-static uint64_t splitmix(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
-static uint64_t rnd(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*s = x;
-	return x * 0x2545f4914f6cdd1dULL;
-}
-
-static unsigned int below(uint64_t *s, unsigned int n)
-{
-	return (unsigned int)(rnd(s) >> 32) % n;
-}
 
 /* ---- shared report ------------------------------------------------------ */
 
@@ -208,16 +152,16 @@ static const __u32 masks[] = {
 /* A target descriptor: shared, private, or an instance. */
 static int pick_target(uint64_t *r)
 {
-	unsigned int k = below(r, 10);
+	unsigned int k = vp_below(r, 10);
 
 	if (k < 5)
-		return shared[below(r, NR_SHARED_T)].rfd;
+		return shared[vp_below(r, NR_SHARED_T)].rfd;
 	if (k < 6)
-		return shared[below(r, NR_SHARED_T)].wfd;
+		return shared[vp_below(r, NR_SHARED_T)].wfd;
 	if (k < 9)
-		return __atomic_load_n(&priv[below(r, NR_PRIVATE)].rfd,
+		return __atomic_load_n(&priv[vp_below(r, NR_PRIVATE)].rfd,
 				       __ATOMIC_RELAXED);
-	return inst[below(r, NR_SHARED_INST)];
+	return inst[vp_below(r, NR_SHARED_INST)];
 }
 
 static void do_ctl(uint64_t *r)
@@ -231,26 +175,27 @@ static void do_ctl(uint64_t *r)
 	int i, n, ep;
 	long ret;
 
-	ep = inst[below(r, NR_SHARED_INST)];
-	if (below(r, 8)) {
-		__u32 op = ops[below(r, ARRAY_SIZE(ops))];
+	ep = inst[vp_below(r, NR_SHARED_INST)];
+	if (vp_below(r, 8)) {
+		__u32 op = ops[vp_below(r, ARRAY_SIZE(ops))];
 
 		ret = vp_ctl(dev, ep, op, pick_target(r),
-			     masks[below(r, ARRAY_SIZE(masks))], new_data());
+			     masks[vp_below(r, ARRAY_SIZE(masks))], new_data());
 		count(OP_CTL, ret);
-		if (!allowed(ret, ALLOWED & ~E(ENOTTY) & ~E(EINTR)) || ret > 0)
+		if (!allowed(ret, VP_CONTRACT_ERRNOS & ~E(ENOTTY) & ~E(EINTR)) ||
+		    ret > 0)
 			fail("worker %d: CTL op %u on fd %d: %ld (%s)",
 			     worker_no, op, ep, ret,
 			     ret < 0 ? strerror(-ret) : "positive");
 		return;
 	}
-	n = 1 + below(r, 4);
+	n = 1 + vp_below(r, 4);
 	memset(a, 0, sizeof(a));
 	for (i = 0; i < n; i++) {
 		a[i].epfd = ep;
-		a[i].op = ops[below(r, ARRAY_SIZE(ops))];
+		a[i].op = ops[vp_below(r, ARRAY_SIZE(ops))];
 		a[i].fd = pick_target(r);
-		a[i].event.events = masks[below(r, ARRAY_SIZE(masks))];
+		a[i].event.events = masks[vp_below(r, ARRAY_SIZE(masks))];
 		a[i].event.data = new_data();
 		res[i] = 0x5a5a5a5a;
 	}
@@ -268,7 +213,8 @@ static void do_ctl(uint64_t *r)
 		if (res[i])
 			fail("worker %d: CTL_BATCH applied %ld, result %d is %d",
 			     worker_no, ret, i, res[i]);
-	if (ret < n && (res[ret] >= 0 || !allowed(res[ret], ALLOWED)))
+	if (ret < n &&
+	    (res[ret] >= 0 || !allowed(res[ret], VP_CONTRACT_ERRNOS)))
 		fail("worker %d: CTL_BATCH stopped at %ld with %d", worker_no,
 		     ret, res[ret]);
 	for (i = ret + 1; i < n; i++)
@@ -280,9 +226,9 @@ static void do_ctl(uint64_t *r)
 static void do_wait(uint64_t *r)
 {
 	struct vepoll_event ev[MAX_EVENTS];
-	unsigned int max = 1 + below(r, MAX_EVENTS);
-	int timeout = below(r, 3) ? (int)below(r, 21) : 0;
-	int ep = inst[below(r, NR_SHARED_INST)], i, j;
+	unsigned int max = 1 + vp_below(r, MAX_EVENTS);
+	int timeout = vp_below(r, 3) ? (int)vp_below(r, 21) : 0;
+	int ep = inst[vp_below(r, NR_SHARED_INST)], i, j;
 	long n;
 
 	memset(ev, 0xa5, sizeof(ev));
@@ -316,18 +262,18 @@ static void do_wait(uint64_t *r)
 
 static void do_io(uint64_t *r)
 {
-	struct target *t = below(r, 3) ? &shared[below(r, NR_SHARED_T)] :
-			   &priv[below(r, NR_PRIVATE)];
+	struct target *t = vp_below(r, 3) ? &shared[vp_below(r, NR_SHARED_T)] :
+			   &priv[vp_below(r, NR_PRIVATE)];
 	char buf[512];
 	uint64_t one = 1;
 
 	memset(buf, 'v', 64);
-	if (below(r, 2)) {
+	if (vp_below(r, 2)) {
 		/* An eventfd's two ends are one descriptor. */
 		if (t->rfd == t->wfd)
 			(void)!write(t->wfd, &one, sizeof(one));
 		else
-			(void)!write(t->wfd, buf, 1 + below(r, 64));
+			(void)!write(t->wfd, buf, 1 + vp_below(r, 64));
 		count(OP_WRITE, 0);
 	} else {
 		(void)!read(t->rfd, buf, sizeof(buf));
@@ -339,7 +285,7 @@ static int open_private(struct target *t, uint64_t *r)
 {
 	int p[2];
 
-	switch (below(r, 3)) {
+	switch (vp_below(r, 3)) {
 	case 0:
 		if (vp_pipe(p))
 			return -1;
@@ -377,7 +323,7 @@ static void grandchild(uint64_t r)
 	seq = (unsigned long long)getpid() << 20;
 
 	for (i = 0; i < 20; i++) {
-		if (below(&r, 2))
+		if (vp_below(&r, 2))
 			do_ctl(&r);
 		else
 			do_wait(&r);
@@ -391,13 +337,13 @@ static void do_churn(uint64_t *r)
 	int i, fd, ep, ret, status;
 	pid_t pid;
 
-	switch (below(r, 6)) {
+	switch (vp_below(r, 6)) {
 	case 0:
 		/* Close a shared descriptor here; the saved copy comes back. */
-		i = below(r, NR_SHARED_T + NR_SHARED_INST);
+		i = vp_below(r, NR_SHARED_T + NR_SHARED_INST);
 		fd = i < NR_SHARED_T ? shared[i].rfd : inst[i - NR_SHARED_T];
 		close(fd);
-		usleep(below(r, 500));
+		usleep(vp_below(r, 500));
 		if (dup2(SPARE_BASE + i, fd) != fd)
 			fail("worker %d: dup2 back to %d: %s", worker_no, fd,
 			     strerror(errno));
@@ -405,10 +351,10 @@ static void do_churn(uint64_t *r)
 		break;
 	case 1:
 		/* Another key for the same file: add it, drop the number. */
-		fd = dup(shared[below(r, NR_SHARED_T)].rfd);
+		fd = dup(shared[vp_below(r, NR_SHARED_T)].rfd);
 		if (fd < 0)
 			break;
-		ep = inst[below(r, NR_SHARED_INST)];
+		ep = inst[vp_below(r, NR_SHARED_INST)];
 		ret = vp_ctl(dev, ep, VEPOLL_CTL_ADD, fd, VEPOLLIN, new_data());
 		if (!allowed(ret, E(EEXIST) | E(EBADF) | E(EINVAL)))
 			fail("worker %d: ADD of a dup: %s", worker_no,
@@ -420,7 +366,7 @@ static void do_churn(uint64_t *r)
 	case 2:
 	case 3:
 		/* A watched private target closed for good, another opened. */
-		i = below(r, NR_PRIVATE);
+		i = vp_below(r, NR_PRIVATE);
 		close_private(&priv[i]);
 		if (open_private(&priv[i], r))
 			fail("worker %d: reopen private: %s", worker_no,
@@ -439,17 +385,18 @@ static void do_churn(uint64_t *r)
 		}
 		for (i = 0; i < 4; i++)
 			vp_ctl(dev, ep, VEPOLL_CTL_ADD, pick_target(r),
-			       masks[below(r, ARRAY_SIZE(masks))], new_data());
-		vp_wait(dev, ep, ev, 8, below(r, 3));
+			       masks[vp_below(r, ARRAY_SIZE(masks))],
+			       new_data());
+		vp_wait(dev, ep, ev, 8, vp_below(r, 3));
 		/* The shared ones may not take it back: ELOOP, EEXIST. */
-		vp_ctl(dev, inst[below(r, NR_SHARED_INST)], VEPOLL_CTL_ADD, ep,
-		       VEPOLLIN, new_data());
+		vp_ctl(dev, inst[vp_below(r, NR_SHARED_INST)], VEPOLL_CTL_ADD,
+		       ep, VEPOLLIN, new_data());
 		close(ep);
 		break;
 	default:
 		pid = fork();
 		if (pid == 0)
-			grandchild(rnd(r));
+			grandchild(vp_rnd(r));
 		if (pid > 0 && (waitpid(pid, &status, 0) != pid ||
 				!WIFEXITED(status) || WEXITSTATUS(status)))
 			fail("worker %d: grandchild status %#x", worker_no,
@@ -493,31 +440,14 @@ static void *thread_fn(void *arg)
 	return NULL;
 }
 
-/*
- * In a child that may get stuck in the kernel: let go of the harness's
- * stdout and stderr, or a task nobody can kill keeps run_tests.sh's pipe
- * open for ever. Children report through shared memory or exit codes.
- */
-static void detach_stdio(void)
-{
-	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-	if (fd < 0)
-		return;
-	dup2(fd, 0);
-	dup2(fd, 1);
-	dup2(fd, 2);
-	close(fd);
-}
-
 static void worker(int no, int64_t end_ms)
 {
 	struct thread th[8];
-	uint64_t r = splitmix(cfg_seed ^ splitmix(no + 1)) | 1;
+	uint64_t r = vp_splitmix(cfg_seed ^ vp_splitmix(no + 1)) | 1;
 	int i, j, n = 0;
 
 	worker_no = no;
-	detach_stdio();
+	vp_detach_stdio();
 	signal(SIGPIPE, SIG_IGN);
 	/* Saved copies, to put a closed shared descriptor back. */
 	for (i = 0; i < NR_SHARED_T; i++)
@@ -532,7 +462,7 @@ static void worker(int no, int64_t end_ms)
 	for (i = 0; i < NR_ROLES; i++)
 		for (j = 0; j < role_count[i]; j++, n++) {
 			th[n].role = (enum role)i;
-			th[n].rng = splitmix(r + n) | 1;
+			th[n].rng = vp_splitmix(r + n) | 1;
 			if (pthread_create(&th[n].th, NULL, thread_fn, &th[n]))
 				_exit(13);
 		}
@@ -549,30 +479,6 @@ static void worker(int no, int64_t end_ms)
 }
 
 /* ---- the tests ------------------------------------------------------------- */
-
-static bool module_loaded(void)
-{
-	return access("/sys/module/" VP_MODNAME, F_OK) == 0;
-}
-
-static char task_state(pid_t pid)
-{
-	char path[64], buf[256], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return '?';
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return '?';
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] && p[2] ? p[2] : '?';
-}
 
 /* delete_module while in use: refused, and the module stays. */
 static void try_rmmod(void)
@@ -651,7 +557,7 @@ TEST(shared_instances_across_processes)
 	pid_t pids[MAX_PROCS];
 	int i, status, left, bad = 0;
 	struct pollfd pfd[NR_SHARED_INST];
-	bool root = !geteuid() && module_loaded();
+	bool root = !geteuid() && vp_module_loaded();
 	long max;
 
 	rep = mmap(NULL, sizeof(*rep), PROT_READ | PROT_WRITE,
@@ -701,7 +607,7 @@ TEST(shared_instances_across_processes)
 	for (i = 0; i < cfg_procs; i++)
 		if (pids[i] > 0) {
 			TH_LOG("worker %d (pid %d) did not finish: state %c",
-			       i, pids[i], task_state(pids[i]));
+			       i, pids[i], vp_task_state(pids[i], 0));
 			kill(pids[i], SIGKILL);
 			bad++;
 		}
@@ -799,7 +705,7 @@ TEST(rmmod_races_the_last_close)
 		pid = fork();
 		ASSERT_LE(0, pid);
 		if (pid == 0) {
-			detach_stdio();
+			vp_detach_stdio();
 			last_user((int)i, sync[1]);
 		}
 		close(sync[1]);
@@ -815,7 +721,7 @@ TEST(rmmod_races_the_last_close)
 			refused++;
 		}
 		ASSERT_EQ(0, ret);
-		ASSERT_FALSE(module_loaded());
+		ASSERT_FALSE(vp_module_loaded());
 		ASSERT_EQ(pid, waitpid(pid, &status, 0));
 		EXPECT_EQ(0, WEXITSTATUS(status));
 	}
@@ -829,9 +735,9 @@ int main(int argc, char **argv)
 	const char *s = getenv("VEPOLL_FORKSTRESS_SEED");
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	read_scale();
+	cfg_scale = vp_hostile_scale(&cfg_scale_why);
 	cfg_seed = s && *s ? strtoull(s, NULL, 0) :
-		   splitmix((uint64_t)vp_now_us() ^ getpid()) % 1000000000;
+		   vp_splitmix((uint64_t)vp_now_us() ^ getpid()) % 1000000000;
 	s = getenv("VEPOLL_FORKSTRESS_PROCS");
 	if (s && *s)
 		cfg_procs = atoi(s);

@@ -52,7 +52,6 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/time.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -71,11 +70,6 @@
 #define NR_ERRNO	160
 #define MAX_FAILS	8
 #define E(x)		(1ULL << (x))
-/* Everything the contract allows a request to answer. */
-#define ALLOWED		(E(EFAULT) | E(EBADF) | E(EPERM) | E(EINVAL) | \
-			 E(ELOOP) | E(EEXIST) | E(ENOENT) | E(ENOSPC) | \
-			 E(ENOTTY) | E(EINTR) | E(ENFILE) | E(EMFILE) | \
-			 E(ENOMEM))
 
 /* A kernel address and a non-canonical one, for the __u64 fields. */
 #define KADDR64		0xffffffff81000000ULL
@@ -98,32 +92,6 @@ static long cfg_calls;
 static long cfg_only_chunk = -1;
 static bool cfg_no_epoll_cycles;
 
-static void read_scale(void)
-{
-	const char *s = getenv("VEPOLL_HOSTILE_SCALE");
-	struct utsname u;
-	char *end;
-	double v;
-
-	if (s && *s) {
-		v = strtod(s, &end);
-		if (*end || !(v > 0) || v > 1000) {
-			fprintf(stderr, "VEPOLL_HOSTILE_SCALE=%s: want a number in (0, 1000]\n",
-				s);
-			return;
-		}
-		cfg_scale = v;
-		cfg_scale_why = "VEPOLL_HOSTILE_SCALE";
-		return;
-	}
-	/* A KASAN/lockdep/kmemleak kernel is ~30 times slower. */
-	if (!access("/sys/kernel/debug/kmemleak", F_OK) ||
-	    (!uname(&u) && strstr(u.release, "debug"))) {
-		cfg_scale = 1.0 / 30;
-		cfg_scale_why = "a debug kernel: kmemleak, or \"debug\" in its release";
-	}
-}
-
 static long env_long(const char *name, long def)
 {
 	const char *s = getenv(name);
@@ -133,30 +101,17 @@ static long env_long(const char *name, long def)
 
 /* ---- random numbers ---------------------------------------------------- */
 
-static uint64_t splitmix(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
 static uint64_t rng;
 
+/* vp_rnd() and vp_below() on this process's sequence, @rng. */
 static uint64_t rnd(void)
 {
-	uint64_t x = rng;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	rng = x;
-	return x * 0x2545f4914f6cdd1dULL;
+	return vp_rnd(&rng);
 }
 
 static unsigned int below(unsigned int n)
 {
-	return (unsigned int)(rnd() >> 32) % n;
+	return vp_below(&rng, n);
 }
 
 /* True with probability @pct percent. */
@@ -236,7 +191,7 @@ static bool account(enum req kind, long ret)
 	__atomic_fetch_add(&rep->req[kind], 1, __ATOMIC_RELAXED);
 	if (err < NR_ERRNO)
 		__atomic_fetch_add(&rep->err[err], 1, __ATOMIC_RELAXED);
-	if (err && (err >= 64 || !(ALLOWED & E(err)))) {
+	if (err && (err >= 64 || !(VP_CONTRACT_ERRNOS & E(err)))) {
 		fail("%s: errno %d (%s) is not one the contract allows",
 		     rep->last, err, strerror(err));
 		return false;
@@ -1056,7 +1011,8 @@ static void do_batch(void)
 		return;
 	}
 	i = (unsigned int)ret;
-	if (res[i] >= 0 || -res[i] >= 64 || !(ALLOWED & E(-res[i]))) {
+	if (res[i] >= 0 || -res[i] >= 64 ||
+	    !(VP_CONTRACT_ERRNOS & E(-res[i]))) {
 		fail("%s: stopped at entry %u with result %d", rep->last, i,
 		     res[i]);
 		return;
@@ -1317,7 +1273,7 @@ static void do_fork(void)
 	if (pid < 0)
 		return;
 	if (pid == 0) {
-		rng = splitmix(rng ^ 0xf0f0);
+		rng = vp_splitmix(rng ^ 0xf0f0);
 		for (i = 0; i < 10; i++)
 			do_call();
 		_exit(0);
@@ -1349,33 +1305,16 @@ static void do_call(void)
 		do_other();
 }
 
-/*
- * In a child that may get stuck in the kernel: let go of the harness's
- * stdout and stderr, or a task nobody can kill keeps run_tests.sh's pipe
- * open for ever. Children report through shared memory or exit codes.
- */
-static void detach_stdio(void)
-{
-	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-	if (fd < 0)
-		return;
-	dup2(fd, 0);
-	dup2(fd, 1);
-	dup2(fd, 2);
-	close(fd);
-}
-
 static void run_chunk(int chunk, long calls)
 {
 	struct sigaction sa = { .sa_handler = alarm_handler };
 
 	chunk_no = chunk;
-	rng = splitmix(cfg_seed ^ splitmix((uint64_t)chunk + 1)) | 1;
+	rng = vp_splitmix(cfg_seed ^ vp_splitmix((uint64_t)chunk + 1)) | 1;
 	sigaction(SIGALRM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	/* Nothing here may reach what the harness holds. */
-	detach_stdio();
+	vp_detach_stdio();
 	vp_close_from(3);
 	dev = vp_open_dev();
 	if (dev < 0 || scratch_init()) {
@@ -1433,26 +1372,6 @@ static void print_report(double secs, long chunks)
 	ksft_print_msg("fuzz: %s\n", line);
 }
 
-/* The state letter of /proc/PID/stat: R, S, D (stuck in the kernel)... */
-static char task_state(pid_t pid)
-{
-	char path[64], buf[256], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return '?';
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return '?';
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] && p[2] ? p[2] : '?';
-}
-
 TEST(fuzz_ioctls)
 {
 	long hang_ms = (long)(30000 / (cfg_scale < 1 ? cfg_scale : 1));
@@ -1499,7 +1418,8 @@ TEST(fuzz_ioctls)
 		rep->calls += before;
 		if (status == -1) {
 			TH_LOG("chunk %ld stuck for %ld s, state %c, in: %s",
-			       c, hang_ms / 1000, task_state(pid), rep->last);
+			       c, hang_ms / 1000, vp_task_state(pid, 0),
+			       rep->last);
 			TH_LOG("repeat: VEPOLL_FUZZ_SEED=%llu VEPOLL_FUZZ_CHUNK=%ld",
 			       cfg_seed, c);
 			/* Useless if it is stuck in the kernel: then stop. */
@@ -1534,11 +1454,7 @@ TEST(module_still_works)
 	struct vepoll_event ev[4];
 	int dev, ep, p[2];
 
-	dev = vp_open_dev();
-	ASSERT_LE(0, dev);
-	ep = vp_create(dev, 0);
-	ASSERT_LE(0, ep);
-	ASSERT_EQ(0, vp_pipe(p));
+	vp_setup_dev_ep_pipe(_metadata, &dev, &ep, p);
 	ASSERT_EQ(0, vp_ctl(dev, ep, VEPOLL_CTL_ADD, p[0], VEPOLLIN, 0x1234));
 	EXPECT_EQ(0, vp_wait(dev, ep, ev, 4, 0));
 	ASSERT_EQ(1, vp_write_bytes(p[1], 1));
@@ -1546,10 +1462,7 @@ TEST(module_still_works)
 	EXPECT_EQ(VEPOLLIN, ev[0].events);
 	EXPECT_EQ(0U, ev[0].__pad);
 	EXPECT_EQ(0x1234ULL, ev[0].data);
-	close(p[0]);
-	close(p[1]);
-	close(ep);
-	close(dev);
+	vp_close_dev_ep_pipe(dev, ep, p);
 }
 
 /*
@@ -1620,12 +1533,12 @@ static void run_cycle(struct __test_metadata *_metadata, enum cycle_case how)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		detach_stdio();
+		vp_detach_stdio();
 		_exit(cycle_child(how));
 	}
 	while (waitpid(pid, &status, WNOHANG) == 0) {
 		if (vp_now_ms() > deadline) {
-			char state = task_state(pid);
+			char state = vp_task_state(pid, 0);
 
 			kill(pid, SIGKILL);
 			ASSERT_NE('D', state) {
@@ -1668,11 +1581,12 @@ int main(int argc, char **argv)
 	const char *s = getenv("VEPOLL_FUZZ_SEED");
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	read_scale();
+	cfg_scale = vp_hostile_scale(&cfg_scale_why);
 	if (s && *s)
 		cfg_seed = strtoull(s, NULL, 0);
 	else
-		cfg_seed = splitmix((uint64_t)vp_now_us() ^ getpid()) % 1000000000;
+		cfg_seed = vp_splitmix((uint64_t)vp_now_us() ^ getpid()) %
+			   1000000000;
 	cfg_calls = (long)(env_long("VEPOLL_FUZZ_CALLS", DEFAULT_CALLS) *
 			   cfg_scale);
 	if (cfg_calls < MIN_CALLS)

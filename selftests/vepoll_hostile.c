@@ -57,7 +57,6 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/uio.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <linux/capability.h>
 
@@ -73,30 +72,6 @@
 static double cfg_scale = 1.0;
 static const char *cfg_scale_why = "default";
 
-static void read_scale(void)
-{
-	const char *s = getenv("VEPOLL_HOSTILE_SCALE");
-	struct utsname u;
-	char *end;
-	double v;
-
-	if (s && *s) {
-		v = strtod(s, &end);
-		if (*end || !(v > 0) || v > 1000) {
-			fprintf(stderr, "VEPOLL_HOSTILE_SCALE=%s: want a number in (0, 1000]\n",
-				s);
-			return;
-		}
-		cfg_scale = v;
-		cfg_scale_why = "VEPOLL_HOSTILE_SCALE";
-		return;
-	}
-	if (!access(KMEMLEAK, F_OK) || (!uname(&u) && strstr(u.release, "debug"))) {
-		cfg_scale = 1.0 / 30;
-		cfg_scale_why = "a debug kernel: kmemleak, or \"debug\" in its release";
-	}
-}
-
 static long scaled(long n, long min)
 {
 	double v = n * cfg_scale;
@@ -110,28 +85,6 @@ static void print_scale(void)
 }
 
 /* ---- small helpers ---------------------------------------------------------- */
-
-static bool module_loaded(void)
-{
-	return access("/sys/module/" VP_MODNAME, F_OK) == 0;
-}
-
-/* The whole file (up to @size - 1 bytes), NUL-terminated; or -errno. */
-static int read_file(const char *path, char *buf, size_t size)
-{
-	size_t len = 0;
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (len < size - 1 && (n = read(fd, buf + len, size - 1 - len)) > 0)
-		len += n;
-	close(fd);
-	buf[len] = 0;
-	return (int)len;
-}
 
 static int write_file(const char *path, const char *s)
 {
@@ -203,12 +156,6 @@ static int create_until_error(int dev, int *fds, int max, int *err)
 	return n;
 }
 
-static void close_all(int *fds, int n)
-{
-	while (n-- > 0)
-		close(fds[n]);
-}
-
 /* ---- slab caches ---------------------------------------------------------- */
 
 struct slab {
@@ -229,7 +176,7 @@ static long slab_objects(const char *name)
 	/* Needs root; without it the count includes per-CPU free objects. */
 	write_file(path, "1");
 	snprintf(path, sizeof(path), SLAB_DIR "%s/objects", name);
-	ret = read_file(path, buf, sizeof(buf));
+	ret = vp_read_file(path, buf, sizeof(buf));
 	if (ret < 0)
 		return ret;
 	return strtol(buf, NULL, 10);
@@ -247,7 +194,7 @@ static void slab_probe(struct slab *s, const char *name)
 	if (n > 0)
 		s->root[n] = 0;
 	snprintf(path, sizeof(path), SLAB_DIR "%s/aliases", name);
-	if (read_file(path, buf, sizeof(buf)) < 0)
+	if (vp_read_file(path, buf, sizeof(buf)) < 0)
 		return;
 	s->shared = strtol(buf, NULL, 10) > 0;
 	s->before = slab_objects(name);
@@ -320,7 +267,7 @@ static void registry_check(struct __test_metadata *_metadata, int dev)
 		TH_LOG("instances leaked, or another process holds some");
 	}
 	EXPECT_EQ(-ENFILE, err);
-	close_all(fds, n);
+	vp_close_all(fds, n);
 	free(fds);
 }
 
@@ -337,9 +284,8 @@ FIXTURE_SETUP(mod)
 FIXTURE_TEARDOWN(mod)
 {
 	if (self->touched) {
-		vp_close_from(3);
-		EXPECT_EQ(0, vp_module_restore());
-		EXPECT_TRUE(module_loaded());
+		EXPECT_EQ(0, vp_module_put_back());
+		EXPECT_TRUE(vp_module_loaded());
 	}
 }
 
@@ -407,7 +353,7 @@ TEST_F_TIMEOUT(mod, insmod_rmmod_cycles, 600)
 		ASSERT_EQ(0, ret) {
 			TH_LOG("cycle %ld: rmmod: %s", i, strerror(-ret));
 		}
-		ASSERT_FALSE(module_loaded());
+		ASSERT_FALSE(vp_module_loaded());
 		ret = vp_module_load(params);
 		ASSERT_EQ(0, ret) {
 			TH_LOG("cycle %ld: insmod %s %s: %s", i, vp_ko_path(),
@@ -583,7 +529,7 @@ TEST_F_TIMEOUT(mod, watch_churn, 600)
 	}
 	slab_check_peak(_metadata, &sw, NR_HOLD * NR_TARGETS);
 	slab_check_peak(_metadata, &sp, NR_HOLD * NR_TARGETS);
-	close_all(hold, NR_HOLD);
+	vp_close_all(hold, NR_HOLD);
 	start = vp_now_ms();
 	for (k = 0; added < n; k++) {
 		struct ctarget *x = &t[k % NR_TARGETS];
@@ -720,7 +666,7 @@ TEST_F_TIMEOUT(mod, kmemleak_finds_nothing_of_vepoll, 600)
 	/* A second scan confirms: an object in transit is not a leak. */
 	for (pass = 0; pass < 2; pass++) {
 		ASSERT_EQ(0, write_file(KMEMLEAK, "scan"));
-		ASSERT_LE(0, read_file(KMEMLEAK, report, sizeof(report)));
+		ASSERT_LE(0, vp_read_file(KMEMLEAK, report, sizeof(report)));
 		ours = kmemleak_vepoll(report, &total);
 		if (!ours)
 			break;
@@ -741,23 +687,6 @@ TEST_F_TIMEOUT(mod, kmemleak_finds_nothing_of_vepoll, 600)
  * Run @fn in a child; it returns 0 or a failure code, and may send one
  * descriptor back through @sock (SCM_RIGHTS).
  */
-/*
- * In a child that may get stuck in the kernel: let go of the harness's
- * stdout and stderr, or a task nobody can kill keeps run_tests.sh's pipe
- * open for ever. Children report through shared memory or exit codes.
- */
-static void detach_stdio(void)
-{
-	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-	if (fd < 0)
-		return;
-	dup2(fd, 0);
-	dup2(fd, 1);
-	dup2(fd, 2);
-	close(fd);
-}
-
 static int run_child(int (*fn)(int sock, void *arg), void *arg, int *sock)
 {
 	int sv[2], status;
@@ -770,7 +699,7 @@ static int run_child(int (*fn)(int sock, void *arg), void *arg, int *sock)
 		return -1;
 	if (pid == 0) {
 		close(sv[0]);
-		detach_stdio();
+		vp_detach_stdio();
 		_exit(fn(sv[1], arg));
 	}
 	close(sv[1]);
@@ -1109,7 +1038,7 @@ static int fdinfo_of(int fd, char *buf, size_t size)
 	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	return read_file(path, buf, size);
+	return vp_read_file(path, buf, size);
 }
 
 TEST(unprivileged_process_cannot_reach_root_instances)
@@ -1121,11 +1050,7 @@ TEST(unprivileged_process_cannot_reach_root_instances)
 
 	if (geteuid())
 		SKIP(return, "not root: cannot become another user");
-	dev = vp_open_dev();
-	ASSERT_LE(0, dev);
-	ep = vp_create(dev, 0);
-	ASSERT_LE(0, ep);
-	ASSERT_EQ(0, vp_pipe(p));
+	vp_setup_dev_ep_pipe(_metadata, &dev, &ep, p);
 	efd = vp_eventfd(0);
 	ASSERT_LE(0, efd);
 	/* A level-triggered event, and an edge nobody has taken yet. */
@@ -1148,10 +1073,7 @@ TEST(unprivileged_process_cannot_reach_root_instances)
 	EXPECT_LE(0, vp_find(ev, n, 1));
 	EXPECT_LE(0, vp_find(ev, n, 2));
 	close(efd);
-	close(p[0]);
-	close(p[1]);
-	close(ep);
-	close(dev);
+	vp_close_dev_ep_pipe(dev, ep, p);
 }
 
 /* ---- what is copied back -------------------------------------------------- */
@@ -1417,6 +1339,6 @@ TEST(batch_results_past_the_failing_entry_are_untouched)
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	read_scale();
+	cfg_scale = vp_hostile_scale(&cfg_scale_why);
 	return test_harness_run(argc, argv);
 }

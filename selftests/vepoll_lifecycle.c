@@ -21,24 +21,14 @@ FIXTURE(life) {
 
 FIXTURE_SETUP(life)
 {
-	self->dev = vp_open_dev();
-	ASSERT_LE(0, self->dev) {
-		TH_LOG("open %s: %s (is the module loaded?)", VP_DEV_PATH,
-		       strerror(-self->dev));
-	}
-	self->ep = vp_create(self->dev, 0);
-	ASSERT_LE(0, self->ep);
-	ASSERT_EQ(0, vp_pipe(self->p));
+	vp_setup_dev_ep_pipe(_metadata, &self->dev, &self->ep, self->p);
 	/* Writes into a pipe whose reader is gone must not kill the test. */
 	signal(SIGPIPE, SIG_IGN);
 }
 
 FIXTURE_TEARDOWN(life)
 {
-	close(self->p[0]);
-	close(self->p[1]);
-	close(self->ep);
-	close(self->dev);
+	vp_close_dev_ep_pipe(self->dev, self->ep, self->p);
 }
 
 /* 0 at EOF, -EAGAIN while a writer exists, else bytes read. */
@@ -169,20 +159,14 @@ TEST_F(life, target_open_in_child_stays_watched)
 {
 	struct vepoll_event ev;
 	int sync[2], status;
-	char c;
 	pid_t pid;
 
 	ASSERT_EQ(0, pipe2(sync, O_CLOEXEC));
 	ASSERT_EQ(0, vp_ctl(self->dev, self->ep, VEPOLL_CTL_ADD, self->p[0],
 			    VEPOLLIN, 0x78));
-	pid = fork();
+	/* It holds the read end until the parent says so. */
+	pid = vp_fork_holder(sync, -1);
 	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		/* Hold the read end until the parent says so. */
-		close(sync[1]);
-		_exit(read(sync[0], &c, 1) < 0);
-	}
-	close(sync[0]);
 	close(self->p[0]);
 	self->p[0] = -1;
 	ASSERT_EQ(1, vp_write_bytes(self->p[1], 1));
@@ -250,20 +234,13 @@ TEST_F(life, fork_child_shares_instance_and_keeps_it_alive)
 TEST_F(life, instance_released_after_parent_and_child_close)
 {
 	int sync[2], status;
-	char c;
 	pid_t pid;
 
 	ASSERT_EQ(0, pipe2(sync, O_CLOEXEC));
 	ASSERT_EQ(0, vp_ctl(self->dev, self->ep, VEPOLL_CTL_ADD, self->p[1],
 			    VEPOLLOUT, 1));
-	pid = fork();
+	pid = vp_fork_holder(sync, self->p[1]);
 	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		close(sync[1]);
-		close(self->p[1]);
-		_exit(read(sync[0], &c, 1) < 0);
-	}
-	close(sync[0]);
 	close(self->ep);
 	self->ep = -1;
 	close(self->p[1]);

@@ -21,11 +21,6 @@ static const char *const params[] = {
 	"max_instances", "max_watches", "wait_cap_ms", "max_user_instances",
 };
 
-static bool module_loaded(void)
-{
-	return access("/sys/module/" VP_MODNAME, F_OK) == 0;
-}
-
 TEST(parameters_have_spec_defaults)
 {
 	long max = vp_param_expected("max_instances", 256);
@@ -72,9 +67,8 @@ FIXTURE_SETUP(mod)
 FIXTURE_TEARDOWN(mod)
 {
 	if (self->touched) {
-		vp_close_from(3);
-		EXPECT_EQ(0, vp_module_restore());
-		EXPECT_TRUE(module_loaded());
+		EXPECT_EQ(0, vp_module_put_back());
+		EXPECT_TRUE(vp_module_loaded());
 	}
 }
 
@@ -85,7 +79,7 @@ FIXTURE_TEARDOWN(mod)
 	EXPECT_TRUE(__r == -EWOULDBLOCK || __r == -EBUSY) {		\
 		TH_LOG("delete_module: %d (%s)", __r, strerror(-__r));	\
 	}								\
-	EXPECT_TRUE(module_loaded());					\
+	EXPECT_TRUE(vp_module_loaded());				\
 } while (0)
 
 /* The last user gone, rmmod works at the first try and removes it all. */
@@ -96,7 +90,7 @@ FIXTURE_TEARDOWN(mod)
 	EXPECT_EQ(0, __r) {						\
 		TH_LOG("delete_module: %s", strerror(-__r));		\
 	}								\
-	EXPECT_FALSE(module_loaded());					\
+	EXPECT_FALSE(vp_module_loaded());				\
 	EXPECT_NE(0, stat(VP_DEV_PATH, &__st));				\
 } while (0)
 
@@ -171,7 +165,6 @@ TEST_F(mod, rmmod_refused_while_a_child_holds_an_instance)
 {
 	const char *why;
 	int dev, ep, sync[2], status;
-	char c;
 	pid_t pid;
 
 	why = vp_reload_unsupported();
@@ -185,13 +178,8 @@ TEST_F(mod, rmmod_refused_while_a_child_holds_an_instance)
 	ep = vp_create(dev, 0);
 	ASSERT_LE(0, ep);
 	close(dev);
-	pid = fork();
+	pid = vp_fork_holder(sync, -1);
 	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		close(sync[1]);
-		_exit(read(sync[0], &c, 1) < 0);
-	}
-	close(sync[0]);
 	close(ep);
 	EXPECT_RMMOD_REFUSED();
 	close(sync[1]);
@@ -408,9 +396,9 @@ TEST_F(last, module_is_loaded_with_original_parameters)
 	struct stat st;
 	long max;
 
-	if (vp_ko_path() && !geteuid() && !module_loaded())
+	if (vp_ko_path() && !geteuid() && !vp_module_loaded())
 		EXPECT_EQ(0, vp_module_load(getenv("VEPOLL_PARAMS") ?: ""));
-	ASSERT_TRUE(module_loaded());
+	ASSERT_TRUE(vp_module_loaded());
 	ASSERT_EQ(0, stat(VP_DEV_PATH, &st));
 	EXPECT_EQ(0666U, st.st_mode & 07777);
 	max = vp_param_expected("max_instances", 256);

@@ -6,8 +6,9 @@
  *
  * Where the contract is silent, nested instances behave as nested native
  * epoll instances do: the two-level and three-level tests run the same
- * steps on both and compare (vepoll_nest.h). The tests with threads, and
- * the cycles through native epoll, are in vepoll_nest_mt.c.
+ * steps on both and compare (vepoll_nest.h). The tests with threads are
+ * in vepoll_nest_mt.c, the cycles through native epoll in
+ * vepoll_nest_cycle.c.
  */
 #define _GNU_SOURCE
 #include <sys/epoll.h>
@@ -24,22 +25,12 @@ FIXTURE(nest) {
 
 FIXTURE_SETUP(nest)
 {
-	self->dev = vp_open_dev();
-	ASSERT_LE(0, self->dev) {
-		TH_LOG("open %s: %s (is the module loaded?)", VP_DEV_PATH,
-		       strerror(-self->dev));
-	}
-	self->ep = vp_create(self->dev, 0);
-	ASSERT_LE(0, self->ep);
-	ASSERT_EQ(0, vp_pipe(self->p));
+	vp_setup_dev_ep_pipe(_metadata, &self->dev, &self->ep, self->p);
 }
 
 FIXTURE_TEARDOWN(nest)
 {
-	close(self->p[0]);
-	close(self->p[1]);
-	close(self->ep);
-	close(self->dev);
+	vp_close_dev_ep_pipe(self->dev, self->ep, self->p);
 }
 
 static int make_instances(int dev, int *eps, int n)
@@ -52,12 +43,6 @@ static int make_instances(int dev, int *eps, int n)
 			return eps[i];
 	}
 	return 0;
-}
-
-static void close_instances(int *eps, int n)
-{
-	while (n--)
-		close(eps[n]);
 }
 
 /* ---- poll(2) on an instance fd ------------------------------------------ */
@@ -309,7 +294,7 @@ TEST_F(nest, three_instance_cycle_is_eloop)
 					 VEPOLLIN, 0));
 		close(d);
 	}
-	close_instances(e, 3);
+	vp_close_all(e, 3);
 }
 
 /* EINVAL (bad bits) is checked before ELOOP. */
@@ -343,7 +328,7 @@ TEST_F(nest, chain_of_six_built_top_down_is_eloop)
 	/* A non-instance target at the bottom is not an extra level. */
 	EXPECT_EQ(0, vp_ctl(self->dev, e[MAX_CHAIN - 1], VEPOLL_CTL_ADD,
 			    self->p[0], VEPOLLIN, 0));
-	close_instances(e, MAX_CHAIN + 1);
+	vp_close_all(e, MAX_CHAIN + 1);
 }
 
 /* The same chain built from the bottom: the check must look upwards too. */
@@ -360,7 +345,7 @@ TEST_F(nest, chain_of_six_built_bottom_up_is_eloop)
 	}
 	EXPECT_EQ(-ELOOP, vp_ctl(self->dev, e[0], VEPOLL_CTL_ADD, e[1],
 				 VEPOLLIN, 0));
-	close_instances(e, MAX_CHAIN + 1);
+	vp_close_all(e, MAX_CHAIN + 1);
 }
 
 /* Joining two chains of 3 makes 6: refused; chains of 3 and 2 make 5. */
@@ -382,8 +367,8 @@ TEST_F(nest, joining_two_chains_counts_both_depths)
 	ASSERT_EQ(0, vp_ctl(self->dev, b[1], VEPOLL_CTL_DEL, b[2], 0, 0));
 	EXPECT_EQ(0, vp_ctl(self->dev, a[2], VEPOLL_CTL_ADD, b[0],
 			    VEPOLLIN, 0));
-	close_instances(a, 3);
-	close_instances(b, 3);
+	vp_close_all(a, 3);
+	vp_close_all(b, 3);
 }
 
 /* Events travel up a chain of the maximum depth. */
@@ -404,7 +389,7 @@ TEST_F(nest, event_reaches_the_top_of_a_five_deep_chain)
 	ASSERT_EQ(1, vp_wait(self->dev, e[0], &ev, 1, 10000));
 	EXPECT_EQ(VEPOLLIN, ev.events);
 	EXPECT_EQ(0U, ev.data);
-	close_instances(e, MAX_CHAIN);
+	vp_close_all(e, MAX_CHAIN);
 }
 
 /* ---- poll, select and epoll on an instance fd ---------------------------- */
@@ -941,7 +926,7 @@ TEST_F(nest, longer_cycles_are_eloop)
 		/* A shortcut down the chain is no cycle. */
 		EXPECT_EQ(0, vp_ctl(self->dev, e[0], VEPOLL_CTL_ADD,
 				    e[len - 1], VEPOLLIN, 0));
-		close_instances(e, len);
+		vp_close_all(e, len);
 	}
 }
 
@@ -972,7 +957,7 @@ TEST_F(nest, diamond_is_allowed_and_depth_is_the_longest_path)
 	ASSERT_EQ(0, vp_ctl(self->dev, e[3], VEPOLL_CTL_DEL, e[4], 0, 0));
 	EXPECT_EQ(0, vp_ctl(self->dev, e[5], VEPOLL_CTL_ADD, self->p[0],
 			    VEPOLLIN, 0));
-	close_instances(e, 6);
+	vp_close_all(e, 6);
 }
 
 /* An instance watched through two fds: two watches, one nesting level. */
@@ -1166,7 +1151,7 @@ TEST_F_TIMEOUT(nest, random_graphs_match_native_epoll_and_the_model, 300)
 			break;
 		}
 		for (k = 0; k < 2; k++)
-			close_instances(fds[k], G_NODES);
+			vp_close_all(fds[k], G_NODES);
 		if (op < G_OPS)
 			break;
 	}

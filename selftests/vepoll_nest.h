@@ -152,29 +152,18 @@ static inline pid_t nk_gettid(void)
 static inline int nk_thread_state(pid_t pid, pid_t tid, char *state,
 				  bool *in_syscall)
 {
-	char path[96], buf[512], *p;
-	FILE *f;
+	char path[96], buf[512];
+	int len;
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat",
-		 pid ? pid : getpid(), tid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	p = fgets(buf, sizeof(buf), f);
-	fclose(f);
-	/* The name may hold spaces and parentheses: the last ')' ends it. */
-	p = p ? strrchr(buf, ')') : NULL;
-	if (!p || p[1] != ' ')
+	*state = vp_task_state(pid, tid);
+	if (*state == '?')
 		return -EIO;
-	*state = p[2];
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall",
 		 pid ? pid : getpid(), tid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	p = fgets(buf, sizeof(buf), f);
-	fclose(f);
-	*in_syscall = p && strncmp(buf, "running", 7) != 0;
+	len = vp_read_file(path, buf, sizeof(buf));
+	if (len < 0)
+		return len;
+	*in_syscall = len && strncmp(buf, "running", 7) != 0;
 	return 0;
 }
 

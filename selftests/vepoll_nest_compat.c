@@ -87,11 +87,7 @@ FIXTURE(compat) {
 
 FIXTURE_SETUP(compat)
 {
-	self->dev = vp_open_dev();
-	ASSERT_LE(0, self->dev) {
-		TH_LOG("open %s: %s (is the module loaded?)", VP_DEV_PATH,
-		       strerror(-self->dev));
-	}
+	self->dev = vp_assert_open_dev(_metadata);
 	self->inner = vp_create(self->dev, 0);
 	self->outer = vp_create(self->dev, 0);
 	ASSERT_LE(0, self->inner);

@@ -55,14 +55,7 @@ static bool kicking;
 
 FIXTURE_SETUP(sig)
 {
-	self->dev = vp_open_dev();
-	ASSERT_LE(0, self->dev) {
-		TH_LOG("open %s: %s (is the module loaded?)", VP_DEV_PATH,
-		       strerror(-self->dev));
-	}
-	self->ep = vp_create(self->dev, 0);
-	ASSERT_LE(0, self->ep);
-	ASSERT_EQ(0, vp_pipe(self->p));
+	vp_setup_dev_ep_pipe(_metadata, &self->dev, &self->ep, self->p);
 	/* A watch that never becomes ready, so only a signal or time ends it. */
 	ASSERT_EQ(0, vp_ctl(self->dev, self->ep, VEPOLL_CTL_ADD, self->p[0],
 			    VEPOLLIN, 1));
@@ -73,10 +66,7 @@ FIXTURE_TEARDOWN(sig)
 {
 	if (kicking)
 		pthread_join(kicker, NULL);
-	close(self->p[0]);
-	close(self->p[1]);
-	close(self->ep);
-	close(self->dev);
+	vp_close_dev_ep_pipe(self->dev, self->ep, self->p);
 }
 
 struct kick {

@@ -37,31 +37,14 @@
  * The seed (VEPOLL_STRESS_SEED) is printed so a failing mix can be re-run.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <pthread.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/eventfd.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "vepoll_uapi.h"
 #include "kselftest_harness.h"
+#include "vepoll_test.h"
 
-#define DEV_PATH	"/dev/vepoll"
 #define DEFAULT_SEED	20241124ULL
 #define DATA_MAGIC	0x5650ULL		/* "VP" in data's top 16 bits */
 #define SEQ_MASK	((1ULL << 48) - 1)
@@ -71,41 +54,13 @@
 #define NR_DUPS		6
 #define MAX_EVENTS	32
 #define WAKE_BOUND_MS	5000
-#define KSIGSET_SIZE	8			/* the kernel's sigset_t */
 #define E(x)		(1ULL << (x))
-#define VALID_BITS	(VEPOLLIN | VEPOLLPRI | VEPOLLOUT | VEPOLLERR | \
-			 VEPOLLHUP | VEPOLLRDNORM | VEPOLLRDBAND | \
-			 VEPOLLWRNORM | VEPOLLWRBAND | VEPOLLMSG | VEPOLLRDHUP)
 
 static unsigned long long cfg_seed = DEFAULT_SEED;
 static int cfg_seconds = 5;
 static int cfg_wakeups = 300;
 
 /* ---- small helpers ------------------------------------------------- */
-
-static uint64_t splitmix(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
-static uint64_t rnd(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*s = x;
-	return x * 0x2545f4914f6cdd1dULL;
-}
-
-static unsigned int below(uint64_t *s, unsigned int n)
-{
-	return (unsigned int)(rnd(s) >> 32) % n;
-}
 
 static long long mono_ns(void)
 {
@@ -121,35 +76,6 @@ static void sleep_us(long us)
 
 	while (nanosleep(&t, &t) && errno == EINTR)
 		;
-}
-
-static int vp_create(int dev, int flags)
-{
-	return ioctl(dev, VEPOLL_IOC_CREATE, flags);
-}
-
-static int vp_ctl(int dev, int ep, unsigned int op, int fd, __u32 events,
-		  __u64 data)
-{
-	struct vepoll_ctl_args a = {
-		.epfd = ep, .op = op, .fd = fd,
-		.event = { .events = events, .data = data },
-	};
-
-	return ioctl(dev, VEPOLL_IOC_CTL, &a);
-}
-
-static int vp_wait(int dev, int ep, struct vepoll_event *evs,
-		   unsigned int max, int timeout, const sigset_t *mask)
-{
-	struct vepoll_wait_args a = {
-		.epfd = ep, .timeout_ms = timeout, .maxevents = max,
-		.events = (__u64)(uintptr_t)evs,
-		.sigmask = (__u64)(uintptr_t)mask,
-		.sigsetsize = mask ? KSIGSET_SIZE : 0,
-	};
-
-	return ioctl(dev, VEPOLL_IOC_WAIT, &a);
 }
 
 static atomic_ulong sigusr1_seen;
@@ -169,11 +95,6 @@ static int install_sigusr1(void)
 	sigemptyset(&sa.sa_mask);
 	signal(SIGPIPE, SIG_IGN);
 	return sigaction(SIGUSR1, &sa, NULL);
-}
-
-static int open_dev(void)
-{
-	return open(DEV_PATH, O_RDWR | O_CLOEXEC);
 }
 
 /* ---- shared state of stress_mixed --------------------------------- */
@@ -387,22 +308,22 @@ struct pick {
 
 static void pick_target(struct worker *w, struct pick *p)
 {
-	unsigned int k = below(&w->rng, 20), i;
+	unsigned int k = vp_below(&w->rng, 20), i;
 
 	p->is_inst = false;
 	p->inst_slot = -1;
 	/* Mostly read ends: a write end is nearly always ready (OUT). */
 	if (k < 13) {
-		i = below(&w->rng, NR_TARGETS);
+		i = vp_below(&w->rng, NR_TARGETS);
 		take(&p->r, &tgt[i].rfd, &tgt[i].gen);
 	} else if (k < 14) {
-		i = below(&w->rng, NR_TARGETS);
+		i = vp_below(&w->rng, NR_TARGETS);
 		take(&p->r, &tgt[i].wfd, &tgt[i].gen);
 	} else if (k < 18) {
-		i = below(&w->rng, NR_DUPS);
+		i = vp_below(&w->rng, NR_DUPS);
 		take(&p->r, &dups[i].fd, &dups[i].gen);
 	} else {
-		i = below(&w->rng, NR_SLOTS);
+		i = vp_below(&w->rng, NR_SLOTS);
 		take(&p->r, &inst[i].fd, &inst[i].gen);
 		p->is_inst = true;
 		p->inst_slot = i;
@@ -415,9 +336,9 @@ static void do_ctl(struct worker *w)
 		VEPOLL_CTL_ADD, VEPOLL_CTL_ADD, VEPOLL_CTL_ADD,
 		VEPOLL_CTL_MOD, VEPOLL_CTL_MOD, VEPOLL_CTL_DEL, VEPOLL_CTL_DEL,
 	};
-	unsigned int s = below(&w->rng, NR_SLOTS);
-	unsigned int op = ops[below(&w->rng, ARRAY_SIZE(ops))];
-	__u32 mask = masks[below(&w->rng, ARRAY_SIZE(masks))];
+	unsigned int s = vp_below(&w->rng, NR_SLOTS);
+	unsigned int op = ops[vp_below(&w->rng, ARRAY_SIZE(ops))];
+	__u32 mask = masks[vp_below(&w->rng, ARRAY_SIZE(masks))];
 	__u64 data = DATA_MAGIC << 48 | atomic_fetch_add(&data_seq, 1);
 	struct ref ep;
 	struct pick t;
@@ -434,12 +355,12 @@ static void do_ctl(struct worker *w)
 	 * keep an old read end, and its HUP, alive for a while).
 	 */
 	if (s == QUIET_SLOT) {
-		unsigned int i = below(&w->rng, NR_TARGETS);
+		unsigned int i = vp_below(&w->rng, NR_TARGETS);
 
 		take(&t.r, &tgt[i].rfd, &tgt[i].gen);
 		t.is_inst = false;
 		t.inst_slot = -1;
-		mask = quiet_masks[below(&w->rng, ARRAY_SIZE(quiet_masks))];
+		mask = quiet_masks[vp_below(&w->rng, ARRAY_SIZE(quiet_masks))];
 	}
 	ret = vp_ctl(stress_dev, ep.fd, op, t.r.fd, mask, data);
 	err = ret ? errno : 0;
@@ -470,7 +391,7 @@ static void do_ctl(struct worker *w)
 		ok |= E(EBADF) | E(EINVAL) | E(ELOOP) | E(EEXIST) | E(ENOENT) |
 		      E(EPERM);
 	count(w, kind, err);
-	if (!allowed(ok, err) || (ret && ret != -1))
+	if (!allowed(ok, err) || ret > 0)
 		bad(w, "%s epfd %d fd %d mask 0x%x: ret %d, %s (raced: %s)",
 		    op_name[kind], ep.fd, t.r.fd, mask, ret, strerror(err),
 		    raced ? "yes" : "no");
@@ -487,7 +408,8 @@ static void check_events(struct worker *w, const struct vepoll_event *ev,
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		if (ev[i].__pad || !ev[i].events || (ev[i].events & ~VALID_BITS) ||
+		if (ev[i].__pad || !ev[i].events ||
+		    (ev[i].events & ~VP_COND_BITS) ||
 		    ev[i].data >> 48 != DATA_MAGIC ||
 		    (ev[i].data & SEQ_MASK) >= seq) {
 			bad(w, "%s: bad event %d/%d: events 0x%x pad 0x%x data 0x%llx",
@@ -508,25 +430,26 @@ static void check_events(struct worker *w, const struct vepoll_event *ev,
 static void do_wait(struct worker *w)
 {
 	struct vepoll_event evs[MAX_EVENTS];
-	unsigned int s = below(&w->rng, 2) ? QUIET_SLOT : below(&w->rng, NR_SLOTS);
-	unsigned int max = 1 + below(&w->rng, MAX_EVENTS);
-	unsigned int k = below(&w->rng, 10);
-	int timeout = k < 4 ? 0 : k < 8 ? 1 + (int)below(&w->rng, 20) : -1;
+	unsigned int s = vp_below(&w->rng, 2) ? QUIET_SLOT :
+			 vp_below(&w->rng, NR_SLOTS);
+	unsigned int max = 1 + vp_below(&w->rng, MAX_EVENTS);
+	unsigned int k = vp_below(&w->rng, 10);
+	int timeout = k < 4 ? 0 : k < 8 ? 1 + (int)vp_below(&w->rng, 20) : -1;
 	sigset_t mask, *mp = NULL;
 	uint64_t ok = E(EINTR);
 	struct ref ep;
 	int ret, err;
 
-	if (below(&w->rng, 4) == 0) {
+	if (vp_below(&w->rng, 4) == 0) {
 		/* Blocks SIGUSR2 only: SIGUSR1 must still interrupt. */
 		sigemptyset(&mask);
-		if (below(&w->rng, 2))
+		if (vp_below(&w->rng, 2))
 			sigaddset(&mask, SIGUSR2);
 		mp = &mask;
 	}
 	memset(evs, 0xa5, sizeof(evs));
 	take(&ep, &inst[s].fd, &inst[s].gen);
-	ret = vp_wait(stress_dev, ep.fd, evs, max, timeout, mp);
+	ret = vp_pwait(stress_dev, ep.fd, evs, max, timeout, mp);
 	err = ret < 0 ? errno : 0;
 	if (!held(&ep))
 		ok |= E(EBADF) | E(EINVAL);
@@ -551,9 +474,9 @@ static void do_wait(struct worker *w)
  */
 static void do_wait_fault(struct worker *w)
 {
-	unsigned int s = below(&w->rng, NR_SLOTS);
-	unsigned int k = below(&w->rng, 4);
-	unsigned int max = k + 1 + below(&w->rng, 4);
+	unsigned int s = vp_below(&w->rng, NR_SLOTS);
+	unsigned int k = vp_below(&w->rng, 4);
+	unsigned int max = k + 1 + vp_below(&w->rng, 4);
 	struct vepoll_event *evs;
 	uint64_t ok = k ? 0 : E(EFAULT);
 	struct ref ep;
@@ -561,7 +484,7 @@ static void do_wait_fault(struct worker *w)
 
 	evs = (struct vepoll_event *)(guard_buf + page_size) - k;
 	take(&ep, &inst[s].fd, &inst[s].gen);
-	ret = vp_wait(stress_dev, ep.fd, evs, max, 0, NULL);
+	ret = vp_wait(stress_dev, ep.fd, evs, max, 0);
 	err = ret < 0 ? errno : 0;
 	if (!held(&ep))
 		ok |= E(EBADF) | E(EINVAL);
@@ -584,7 +507,7 @@ static void do_wait_fault(struct worker *w)
 
 static void do_write(struct worker *w)
 {
-	unsigned int i = below(&w->rng, NR_TARGETS);
+	unsigned int i = vp_below(&w->rng, NR_TARGETS);
 	uint64_t one = 1, ok = E(EAGAIN);
 	struct ref r;
 	ssize_t ret;
@@ -603,13 +526,13 @@ static void do_write(struct worker *w)
 		    tgt[i].kind == TK_SOCK ? "socket" : "eventfd",
 		    ret, strerror(err));
 	/* Pauses let readers win at times, so that waiters block. */
-	if (below(&w->rng, 8) == 0)
-		sleep_us(below(&w->rng, 100));
+	if (vp_below(&w->rng, 8) == 0)
+		sleep_us(vp_below(&w->rng, 100));
 }
 
 static void do_read(struct worker *w)
 {
-	unsigned int i = below(&w->rng, NR_TARGETS);
+	unsigned int i = vp_below(&w->rng, NR_TARGETS);
 	uint64_t ok = E(EAGAIN);
 	char buf[4096];
 	struct ref r;
@@ -641,7 +564,7 @@ static void do_poll(struct worker *w)
 		p[i].events = POLLIN | POLLRDNORM | POLLOUT | POLLPRI;
 		p[i].revents = 0;
 	}
-	ret = poll(p, NR_SLOTS, below(&w->rng, 2));
+	ret = poll(p, NR_SLOTS, vp_below(&w->rng, 2));
 	count(w, OP_POLL, ret < 0 ? errno : 0);
 	if (ret < 0) {
 		if (errno != EINTR)
@@ -676,14 +599,14 @@ static void __attribute__((noreturn)) child_ops(uint64_t rng, __u64 seq)
 	for (s = 0; s < NR_SLOTS; s++) {
 		/* A descriptor may have been mid-replacement at fork. */
 		fd = atomic_load(&inst[s].fd);
-		ret = vp_wait(stress_dev, fd, evs, 8, 0, NULL);
+		ret = vp_wait(stress_dev, fd, evs, 8, 0);
 		if (ret < 0 && errno != EBADF && errno != EINVAL && errno != EINTR) {
 			child_rep->op = 1;
 			child_rep->fd = fd;
 			child_rep->err = errno;
 			_exit(1);
 		}
-		tfd = atomic_load(&tgt[below(&rng, NR_TARGETS)].rfd);
+		tfd = atomic_load(&tgt[vp_below(&rng, NR_TARGETS)].rfd);
 		ret = vp_ctl(stress_dev, fd, VEPOLL_CTL_ADD, tfd, VEPOLLIN,
 			     DATA_MAGIC << 48 | (seq + s));
 		if (ret && errno != EEXIST && errno != EBADF && errno != EINVAL &&
@@ -700,29 +623,30 @@ static void __attribute__((noreturn)) child_ops(uint64_t rng, __u64 seq)
 
 static void do_churn(struct worker *w)
 {
-	unsigned int k = below(&w->rng, 100), i;
+	unsigned int k = vp_below(&w->rng, 100), i;
 	int fd, st;
 	pid_t pid;
 
 	if (k < 30) {
-		i = below(&w->rng, NR_SLOTS);
+		i = vp_below(&w->rng, NR_SLOTS);
 		atomic_fetch_add(&inst[i].gen, 1);
 		close(atomic_load(&inst[i].fd));
-		fd = vp_create(stress_dev, below(&w->rng, 2) ? VEPOLL_CLOEXEC : 0);
+		fd = vp_create(stress_dev,
+			       vp_below(&w->rng, 2) ? VEPOLL_CLOEXEC : 0);
 		count(w, OP_INST, fd < 0 ? errno : 0);
 		if (fd < 0)
 			bad(w, "CREATE: %s", strerror(errno));
 		atomic_store(&inst[i].fd, fd);
 		atomic_fetch_add(&inst[i].gen, 1);
 	} else if (k < 60) {
-		struct target *t = &tgt[below(&w->rng, NR_TARGETS)];
+		struct target *t = &tgt[vp_below(&w->rng, NR_TARGETS)];
 
-		i = below(&w->rng, NR_DUPS);
+		i = vp_below(&w->rng, NR_DUPS);
 		atomic_fetch_add(&dups[i].gen, 1);
 		fd = atomic_load(&dups[i].fd);
 		if (fd >= 0)
 			close(fd);
-		fd = dup(below(&w->rng, 4) ? atomic_load(&t->rfd) :
+		fd = dup(vp_below(&w->rng, 4) ? atomic_load(&t->rfd) :
 			 atomic_load(&t->wfd));
 		count(w, OP_DUP, fd < 0 ? errno : 0);
 		if (fd < 0)
@@ -730,7 +654,7 @@ static void do_churn(struct worker *w)
 		atomic_store(&dups[i].fd, fd);
 		atomic_fetch_add(&dups[i].gen, 1);
 	} else if (k < 90) {
-		struct target *t = &tgt[below(&w->rng, NR_TARGETS)];
+		struct target *t = &tgt[vp_below(&w->rng, NR_TARGETS)];
 
 		atomic_fetch_add(&t->gen, 1);
 		drop_target(t);
@@ -740,7 +664,7 @@ static void do_churn(struct worker *w)
 			bad(w, "re-creating a target: %s", strerror(errno));
 		atomic_fetch_add(&t->gen, 1);
 	} else if (k < 95) {
-		uint64_t seed = rnd(&w->rng);
+		uint64_t seed = vp_rnd(&w->rng);
 		__u64 seq = atomic_fetch_add(&data_seq, NR_SLOTS);
 
 		pid = fork();
@@ -767,10 +691,10 @@ static void do_signal(struct worker *w)
 	struct worker *v;
 	int i, n = 0, pickn;
 
-	sleep_us(200 + below(&w->rng, 1800));
+	sleep_us(200 + vp_below(&w->rng, 1800));
 	for (i = 0; i < nr_workers; i++)
 		n += workers[i].role == R_WAIT;
-	pickn = below(&w->rng, n);
+	pickn = vp_below(&w->rng, n);
 	for (i = 0; i < nr_workers; i++) {
 		v = &workers[i];
 		if (v->role != R_WAIT || pickn--)
@@ -794,7 +718,7 @@ static void *worker_fn(void *arg)
 			break;
 		case R_WAIT:
 			/* one waiter owns guard_buf's page */
-			if (w->idx == 0 && below(&w->rng, 16) == 0)
+			if (w->idx == 0 && vp_below(&w->rng, 16) == 0)
 				do_wait_fault(w);
 			else
 				do_wait(w);
@@ -851,23 +775,6 @@ static void print_stats(double secs)
 	ksft_print_msg("SIGUSR1 handled: %lu\n", atomic_load(&sigusr1_seen));
 }
 
-static int read_param(const char *name)
-{
-	char path[128], buf[32];
-	int fd, n;
-
-	snprintf(path, sizeof(path), "/sys/module/vepoll/parameters/%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	return atoi(buf);
-}
-
 TEST(stress_mixed)
 {
 	struct vepoll_event ev[2];
@@ -875,10 +782,10 @@ TEST(stress_mixed)
 	long long t_start, t_stop, t_dead;
 	int *fds;
 
-	stress_dev = open_dev();
+	stress_dev = vp_open_dev();
 	if (stress_dev < 0)
-		SKIP(return, "%s: %s: is the vepoll module loaded?", DEV_PATH,
-		     strerror(errno));
+		SKIP(return, "%s: %s: is the vepoll module loaded?",
+		     VP_DEV_PATH, strerror(errno));
 	ASSERT_EQ(0, install_sigusr1());
 	page_size = sysconf(_SC_PAGESIZE);
 	guard_buf = mmap(NULL, 2 * page_size, PROT_READ | PROT_WRITE,
@@ -913,7 +820,7 @@ TEST(stress_mixed)
 
 			w->idx = i;
 			w->role = r;
-			w->rng = splitmix(cfg_seed + nr_workers) | 1;
+			w->rng = vp_splitmix(cfg_seed + nr_workers) | 1;
 			atomic_store(&w->running, true);
 			nr_workers++;
 		}
@@ -971,9 +878,9 @@ TEST(stress_mixed)
 	ASSERT_LE(0, ep);
 	ASSERT_EQ(0, pipe2(p, O_NONBLOCK | O_CLOEXEC));
 	ASSERT_EQ(0, vp_ctl(stress_dev, ep, VEPOLL_CTL_ADD, p[0], VEPOLLIN, 42));
-	ASSERT_EQ(0, vp_wait(stress_dev, ep, ev, 2, 0, NULL));
+	ASSERT_EQ(0, vp_wait(stress_dev, ep, ev, 2, 0));
 	ASSERT_EQ(1, write(p[1], "x", 1));
-	ASSERT_EQ(1, vp_wait(stress_dev, ep, ev, 2, 1000, NULL));
+	ASSERT_EQ(1, vp_wait(stress_dev, ep, ev, 2, 1000));
 	EXPECT_EQ(VEPOLLIN, ev[0].events);
 	EXPECT_EQ(42ULL, ev[0].data);
 	close(p[0]);
@@ -981,7 +888,7 @@ TEST(stress_mixed)
 	close(ep);
 
 	/* Nothing leaked: the whole instance table is free again. */
-	max = read_param("max_instances");
+	max = vp_param("max_instances");
 	if (max <= 0) {
 		ksft_print_msg("no max_instances parameter: leak check skipped\n");
 	} else {
@@ -1025,7 +932,7 @@ static void *bg_waiter_fn(void *arg)
 	int ret;
 
 	while (!atomic_load(&b->stop)) {
-		ret = vp_wait(b->dev, b->ep, evs, 8, b->waits & 1, NULL);
+		ret = vp_wait(b->dev, b->ep, evs, 8, b->waits & 1);
 		if (ret < 0 && errno != EINTR && !b->err)
 			b->err = errno;
 		b->waits++;
@@ -1036,16 +943,9 @@ static void *bg_waiter_fn(void *arg)
 static long nr_files(void)
 {
 	char buf[64];
-	int fd, n;
 
-	fd = open("/proc/sys/fs/file-nr", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (vp_read_file("/proc/sys/fs/file-nr", buf, sizeof(buf)) <= 0)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
 	return atol(buf);
 }
 
@@ -1101,10 +1001,10 @@ TEST(closed_target_gone)
 	int dev, ep, round, busy[2], p[2], d, n, i, m, first_kept = -1;
 	long before, after;
 
-	dev = open_dev();
+	dev = vp_open_dev();
 	if (dev < 0)
-		SKIP(return, "%s: %s: is the vepoll module loaded?", DEV_PATH,
-		     strerror(errno));
+		SKIP(return, "%s: %s: is the vepoll module loaded?",
+		     VP_DEV_PATH, strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
 	ep = vp_create(dev, 0);
 	ASSERT_LE(0, ep);
@@ -1131,7 +1031,7 @@ TEST(closed_target_gone)
 		ASSERT_EQ(0, vp_ctl(dev, ep, VEPOLL_CTL_ADD, p[0], gone_mask[m],
 				    GONE_DATA + round));
 		ASSERT_EQ(1, write(p[1], "x", 1));
-		n = vp_wait(dev, ep, ev, 8, 1000, NULL);
+		n = vp_wait(dev, ep, ev, 8, 1000);
 		ASSERT_LE(0, n);
 		/* LT: reported to every waiter; ET/ONESHOT: maybe to bg. */
 		if (gone_mask[m] == VEPOLLIN) {
@@ -1144,7 +1044,7 @@ TEST(closed_target_gone)
 		close(p[0]);
 		if (d >= 0) {
 			/* Still open through the dup: the watch stays. */
-			n = vp_wait(dev, ep, ev, 8, 1000, NULL);
+			n = vp_wait(dev, ep, ev, 8, 1000);
 			ASSERT_LE(0, find_gone(ev, n, round)) {
 				TH_LOG("round %d: watch of a file open through a dup lost",
 				       round);
@@ -1153,7 +1053,7 @@ TEST(closed_target_gone)
 		}
 		/* The last descriptor is gone: so is the watch, at once. */
 		for (i = 0; i < 2; i++) {
-			n = vp_wait(dev, ep, ev, 8, i, NULL);
+			n = vp_wait(dev, ep, ev, 8, i);
 			ASSERT_LE(0, n);
 			ASSERT_EQ(-1, find_gone(ev, n, round)) {
 				int j = find_gone(ev, n, round);
@@ -1175,7 +1075,7 @@ TEST(closed_target_gone)
 		TH_LOG("background WAIT failed: %s", strerror(b.err));
 	}
 
-	ASSERT_LE(0, vp_wait(dev, ep, ev, 8, 0, NULL));
+	ASSERT_LE(0, vp_wait(dev, ep, ev, 8, 0));
 	sleep_us(300000);	/* files are freed after an RCU grace period */
 	after = nr_files();
 	if (before < 0 || after < 0)
@@ -1232,7 +1132,7 @@ static void *wwaiter_fn(void *arg)
 	memset(w->ev, 0xa5, sizeof(w->ev));
 	atomic_store(&w->tid, gettid());
 	atomic_store(&w->state, 1);
-	w->ret = vp_wait(w->dev, w->ep, w->ev, 4, -1, NULL);
+	w->ret = vp_wait(w->dev, w->ep, w->ev, 4, -1);
 	w->err = w->ret < 0 ? errno : 0;
 	w->t_ret = mono_ns();
 	atomic_store(&w->state, 2);
@@ -1242,20 +1142,7 @@ static void *wwaiter_fn(void *arg)
 /* Is the thread asleep (in the kernel)? False when /proc cannot tell. */
 static bool sleeping(int tid)
 {
-	char path[64], buf[256], *p;
-	int fd, n;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] == 'S';
+	return vp_task_state(0, tid) == 'S';
 }
 
 /* Let the waiters get into WAIT: now, a little later, or once asleep. */
@@ -1267,16 +1154,16 @@ static void settle(uint64_t *rng, struct wwaiter *w, int n)
 	for (i = 0; i < n; i++)
 		while (atomic_load(&w[i].state) < 1)
 			sched_yield();
-	switch (below(rng, 4)) {
+	switch (vp_below(rng, 4)) {
 	case 0:
 		break;
 	case 1:
 		/* A few microseconds: the write races the waiter's sleep. */
-		for (i = below(rng, 3000); i > 0; i--)
+		for (i = vp_below(rng, 3000); i > 0; i--)
 			__asm__ __volatile__("" ::: "memory");
 		break;
 	case 2:
-		sleep_us(below(rng, 500));
+		sleep_us(vp_below(rng, 500));
 		break;
 	default:
 		for (i = 0; i < n; i++)
@@ -1316,7 +1203,7 @@ TEST(no_lost_wakeup)
 {
 	long long lat_sum[NR_WSCEN] = { 0 }, lat_max[NR_WSCEN] = { 0 };
 	int rounds[NR_WSCEN] = { 0 };
-	uint64_t rng = splitmix(cfg_seed ^ 0x77616b65ULL) | 1;
+	uint64_t rng = vp_splitmix(cfg_seed ^ 0x77616b65ULL) | 1;
 	struct wwaiter w[2];
 	int dev, round, i, nw, ep, p[2], first, other;
 	enum wscen sc;
@@ -1325,17 +1212,17 @@ TEST(no_lost_wakeup)
 	char fail[256] = "";
 	__u64 data;
 
-	dev = open_dev();
+	dev = vp_open_dev();
 	if (dev < 0)
-		SKIP(return, "%s: %s: is the vepoll module loaded?", DEV_PATH,
-		     strerror(errno));
+		SKIP(return, "%s: %s: is the vepoll module loaded?",
+		     VP_DEV_PATH, strerror(errno));
 	ASSERT_EQ(0, install_sigusr1());
 	ksft_print_msg("no_lost_wakeup: %d rounds, bound %d ms, seed %llu\n",
 		       cfg_wakeups, WAKE_BOUND_MS, cfg_seed);
 
 	for (round = 0; round < cfg_wakeups && !fail[0]; round++) {
 		sc = round % NR_WSCEN;
-		kind = below(&rng, NR_TKINDS);
+		kind = vp_below(&rng, NR_TKINDS);
 		nw = sc >= WS_LT2 ? 2 : 1;
 		data = 0x1000 + round;
 

@@ -33,6 +33,7 @@
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/types.h>
+#include <sys/utsname.h>
 
 #include "vepoll_uapi.h"
 
@@ -48,6 +49,14 @@
 			 VEPOLLWRNORM | VEPOLLWRBAND | VEPOLLMSG | VEPOLLRDHUP)
 #define VP_MODE_BITS	(VEPOLLONESHOT | VEPOLLET)
 #define VP_VALID_BITS	(VP_COND_BITS | VP_MODE_BITS)
+
+/* Every errno the contract lets a request answer (SPEC 5), as bit 1 << e. */
+#define VP_CONTRACT_ERRNOS						\
+	((1ULL << EFAULT) | (1ULL << EBADF) | (1ULL << EPERM) |		\
+	 (1ULL << EINVAL) | (1ULL << ELOOP) | (1ULL << EEXIST) |	\
+	 (1ULL << ENOENT) | (1ULL << ENOSPC) | (1ULL << ENOTTY) |	\
+	 (1ULL << EINTR) | (1ULL << ENFILE) | (1ULL << EMFILE) |	\
+	 (1ULL << ENOMEM))
 
 /* Every condition poll(2) can report, to learn a file's full readiness. */
 #define VP_POLL_ALL	(POLLIN | POLLPRI | POLLOUT | POLLRDNORM | POLLRDBAND | \
@@ -157,6 +166,35 @@ static inline void vp_msleep(unsigned int ms)
 
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
+}
+
+/* ---- random numbers (seeded, so that a failing run can be repeated) ----- */
+
+/* splitmix64's mixer: a well-spread 64-bit value from a seed or a counter. */
+static inline uint64_t vp_splitmix(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+/* xorshift64*: the next number of the sequence whose state is *@s (not 0). */
+static inline uint64_t vp_rnd(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*s = x;
+	return x * 0x2545f4914f6cdd1dULL;
+}
+
+/* A number in [0, @n), from the high bits of vp_rnd(@s). */
+static inline unsigned int vp_below(uint64_t *s, unsigned int n)
+{
+	return (unsigned int)(vp_rnd(s) >> 32) % n;
 }
 
 /* ---- targets ------------------------------------------------------------- */
@@ -288,6 +326,138 @@ static inline void vp_close_from(int low)
 		close(fd);
 }
 
+/* Close fds[0..@n), last first. */
+static inline void vp_close_all(const int *fds, int n)
+{
+	while (n-- > 0)
+		close(fds[n]);
+}
+
+/*
+ * Close a pipe, an instance and the device, in that order: what
+ * vp_setup_dev_ep_pipe() opened. One already closed may be -1.
+ */
+static inline void vp_close_dev_ep_pipe(int dev, int ep, const int p[2])
+{
+	close(p[0]);
+	close(p[1]);
+	close(ep);
+	close(dev);
+}
+
+/* ---- processes ----------------------------------------------------------- */
+
+/* The whole file (up to @size - 1 bytes), NUL-terminated; or -errno. */
+static inline int vp_read_file(const char *path, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (len < size - 1 && (n = read(fd, buf + len, size - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	buf[len] = 0;
+	return (int)len;
+}
+
+/*
+ * The state letter of thread @tid of process @pid (0: this one), or of
+ * the process itself if @tid is 0: R, S, D (stuck in the kernel)...; '?'
+ * if /proc cannot tell.
+ */
+static inline char vp_task_state(pid_t pid, pid_t tid)
+{
+	char path[96], buf[256], *p;
+
+	if (!pid)
+		pid = getpid();
+	if (tid)
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	else
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (vp_read_file(path, buf, sizeof(buf)) <= 0)
+		return '?';
+	/* The name may hold spaces and parentheses: the last ')' ends it. */
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] ? p[2] : '?';
+}
+
+/*
+ * Fork a child that holds what it inherited (but @drop, unless -1) until
+ * the parent closes @sync[1], then exits (1 if its read fails). The
+ * parent's read end @sync[0] is closed. Returns the child's pid, or
+ * -errno.
+ */
+static inline pid_t vp_fork_holder(int sync[2], int drop)
+{
+	pid_t pid = fork();
+	char c;
+
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		close(sync[1]);
+		if (drop >= 0)
+			close(drop);
+		_exit(read(sync[0], &c, 1) < 0);
+	}
+	close(sync[0]);
+	return pid;
+}
+
+/*
+ * In a child that may get stuck in the kernel: let go of the harness's
+ * stdout and stderr, or a task nobody can kill keeps run_tests.sh's pipe
+ * open for ever. Children report through shared memory or exit codes.
+ */
+static inline void vp_detach_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	dup2(fd, 0);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	close(fd);
+}
+
+/*
+ * How much work the hostile tests do, as a factor of their defaults:
+ * VEPOLL_HOSTILE_SCALE if set (a number in (0, 1000]), else 1/30 on a
+ * debug kernel (KASAN/lockdep/kmemleak: ~30 times slower; one with
+ * kmemleak or "debug" in its release), else 1. *@why says which.
+ */
+static inline double vp_hostile_scale(const char **why)
+{
+	const char *s = getenv("VEPOLL_HOSTILE_SCALE");
+	struct utsname u;
+	char *end;
+	double v;
+
+	*why = "default";
+	if (s && *s) {
+		v = strtod(s, &end);
+		if (*end || !(v > 0) || v > 1000) {
+			fprintf(stderr, "VEPOLL_HOSTILE_SCALE=%s: want a number in (0, 1000]\n",
+				s);
+			return 1.0;
+		}
+		*why = "VEPOLL_HOSTILE_SCALE";
+		return v;
+	}
+	if (!access("/sys/kernel/debug/kmemleak", F_OK) ||
+	    (!uname(&u) && strstr(u.release, "debug"))) {
+		*why = "a debug kernel: kmemleak, or \"debug\" in its release";
+		return 1.0 / 30;
+	}
+	return 1.0;
+}
+
 /* ---- module parameters and reloading ------------------------------------- */
 
 /* Value of /sys/module/vepoll/parameters/@name, or -errno. */
@@ -348,6 +518,12 @@ static inline const char *vp_reload_unsupported(void)
 	if (geteuid())
 		return "not root: cannot load modules";
 	return NULL;
+}
+
+/* Whether the module is loaded: /sys/module/vepoll exists. */
+static inline bool vp_module_loaded(void)
+{
+	return access("/sys/module/" VP_MODNAME, F_OK) == 0;
 }
 
 static inline int vp_delete_module(void)
@@ -412,5 +588,46 @@ static inline int vp_module_restore(void)
 {
 	return vp_module_reload("");
 }
+
+/*
+ * The teardown of a test that reloaded the module: close what it left
+ * open (an instance fd holds the module), then back to what vm.sh loaded.
+ */
+static inline int vp_module_put_back(void)
+{
+	vp_close_from(3);
+	return vp_module_restore();
+}
+
+/* ---- fixtures (with kselftest_harness.h) --------------------------------- */
+
+#ifdef __KSELFTEST_HARNESS_H
+
+/* Open the device, or fail the test (or its setup) with a hint. */
+static inline int vp_assert_open_dev(struct __test_metadata *_metadata)
+{
+	int dev = vp_open_dev();
+
+	ASSERT_LE(0, dev) {
+		TH_LOG("open %s: %s (is the module loaded?)", VP_DEV_PATH,
+		       strerror(-dev));
+	}
+	return dev;
+}
+
+/*
+ * What most fixtures set up: the device in *@dev, an instance (flags 0)
+ * in *@ep and a non-blocking pipe in @p; or fail.
+ */
+static inline void vp_setup_dev_ep_pipe(struct __test_metadata *_metadata,
+					int *dev, int *ep, int p[2])
+{
+	*dev = vp_assert_open_dev(_metadata);
+	*ep = vp_create(*dev, 0);
+	ASSERT_LE(0, *ep);
+	ASSERT_EQ(0, vp_pipe(p));
+}
+
+#endif /* __KSELFTEST_HARNESS_H */
 
 #endif /* VEPOLL_TEST_H */

@@ -18,22 +18,12 @@ FIXTURE(wait) {
 
 FIXTURE_SETUP(wait)
 {
-	self->dev = vp_open_dev();
-	ASSERT_LE(0, self->dev) {
-		TH_LOG("open %s: %s (is the module loaded?)", VP_DEV_PATH,
-		       strerror(-self->dev));
-	}
-	self->ep = vp_create(self->dev, 0);
-	ASSERT_LE(0, self->ep);
-	ASSERT_EQ(0, vp_pipe(self->p));
+	vp_setup_dev_ep_pipe(_metadata, &self->dev, &self->ep, self->p);
 }
 
 FIXTURE_TEARDOWN(wait)
 {
-	close(self->p[0]);
-	close(self->p[1]);
-	close(self->ep);
-	close(self->dev);
+	vp_close_dev_ep_pipe(self->dev, self->ep, self->p);
 }
 
 /*
@@ -736,10 +726,8 @@ FIXTURE_SETUP(cap)
 
 FIXTURE_TEARDOWN(cap)
 {
-	if (self->reloaded) {
-		vp_close_from(3);
-		EXPECT_EQ(0, vp_module_restore());
-	}
+	if (self->reloaded)
+		EXPECT_EQ(0, vp_module_put_back());
 }
 
 TEST_F(cap, infinite_wait_ends_after_wait_cap_ms)
@@ -754,11 +742,7 @@ TEST_F(cap, infinite_wait_ends_after_wait_cap_ms)
 	self->reloaded = true;
 	ASSERT_EQ(0, vp_module_reload("wait_cap_ms=500"));
 	ASSERT_EQ(500, vp_param("wait_cap_ms"));
-	dev = vp_open_dev();
-	ASSERT_LE(0, dev);
-	ep = vp_create(dev, 0);
-	ASSERT_LE(0, ep);
-	ASSERT_EQ(0, vp_pipe(p));
+	vp_setup_dev_ep_pipe(_metadata, &dev, &ep, p);
 	ASSERT_EQ(0, vp_ctl(dev, ep, VEPOLL_CTL_ADD, p[0], VEPOLLIN, 1));
 	t0 = vp_now_ms();
 	EXPECT_EQ(0, vp_wait(dev, ep, &ev, 1, -1));
@@ -769,10 +753,7 @@ TEST_F(cap, infinite_wait_ends_after_wait_cap_ms)
 	t0 = vp_now_ms();
 	EXPECT_EQ(0, vp_wait(dev, ep, &ev, 1, 1500));
 	EXPECT_LE(1500, vp_now_ms() - t0);
-	close(p[0]);
-	close(p[1]);
-	close(ep);
-	close(dev);
+	vp_close_dev_ep_pipe(dev, ep, p);
 }
 
 /* ---- faults: nothing is lost --------------------------------------------- */
