@@ -21,10 +21,12 @@
  *   ep->mtx                 (per instance) the watch tree and watch data;
  *                           an instance polling an inner instance takes
  *                           the inner mtx with subclass = nesting depth
- *   vepoll_marks_mutex      (vepoll_target.c) the fsnotify marks, then
- *                           fsnotify's own group mark_mutex
+ *   vepoll_marks_mutex      (vepoll_target.c) making and destroying the
+ *                           fsnotify marks, then fsnotify's own group
+ *                           mark_mutex
  *   vepoll_nest_lock        (vepoll_nest.c) the instance-in-instance graph
- *   vepoll_targets_lock     (vepoll_target.c) the watches of each file
+ *   vepoll_targets_lock     (vepoll_target.c) the watches of each file,
+ *                           the marks' hash table and users
  *
  * Wakeup callbacks run under the target's wait-queue lock, possibly in IRQ
  * context, so on that path only spinlocks are taken, with IRQs disabled:

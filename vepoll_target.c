@@ -31,15 +31,19 @@
 /**
  * struct vepoll_mark - vepoll's fsnotify mark on an inode
  * @fsn: the mark; vepoll's own reference is dropped when it is destroyed
+ * @inode: the inode, pinned by fsnotify while the mark is attached
  * @users: targets whose file has this inode
- * @link: link in vepoll_marks, to destroy the idle ones at unload
+ * @node: link in vepoll_marks, hashed by @inode
  *
- * @users and @link are guarded by vepoll_marks_mutex.
+ * @users and @node are guarded by vepoll_targets_lock, so that a watch on
+ * an inode that has a mark already costs one hash lookup; making and
+ * destroying a mark is serialised by vepoll_marks_mutex.
  */
 struct vepoll_mark {
 	struct fsnotify_mark fsn;
+	struct inode *inode;
 	unsigned int users;
-	struct list_head link;
+	struct hlist_node node;
 };
 
 /**
@@ -57,27 +61,43 @@ struct vepoll_target {
 };
 
 #define VEPOLL_TARGETS_BITS	10
+#define VEPOLL_MARKS_BITS	8
 static DEFINE_HASHTABLE(vepoll_targets, VEPOLL_TARGETS_BITS);
+static DEFINE_HASHTABLE(vepoll_marks, VEPOLL_MARKS_BITS);
 static DEFINE_SPINLOCK(vepoll_targets_lock);
 static DEFINE_MUTEX(vepoll_marks_mutex);
-static LIST_HEAD(vepoll_marks);
 static struct fsnotify_group *vepoll_notify_group;
 
+static struct vepoll_mark *vepoll_mark_find(struct inode *inode)
+{
+	struct vepoll_mark *mark;
+
+	lockdep_assert_held(&vepoll_targets_lock);
+	hash_for_each_possible(vepoll_marks, mark, node,
+			       hash_ptr(inode, VEPOLL_MARKS_BITS))
+		if (mark->inode == inode)
+			return mark;
+	return NULL;
+}
+
+/*
+ * The slow path of a new target: make @inode's mark if it has none.
+ * Return: the mark with one more user, or an ERR_PTR().
+ */
 static struct vepoll_mark *vepoll_mark_get(struct inode *inode)
 {
-	struct fsnotify_mark *fsn;
 	struct vepoll_mark *mark;
 	int err;
 
 	mutex_lock(&vepoll_marks_mutex);
-	fsn = fsnotify_find_mark(&inode->i_fsnotify_marks, vepoll_notify_group);
-	if (fsn) {
-		mark = container_of(fsn, struct vepoll_mark, fsn);
+	spin_lock(&vepoll_targets_lock);
+	mark = vepoll_mark_find(inode);
+	if (mark)
 		mark->users++;
-		/* Our reference is the one taken when the mark was made. */
-		fsnotify_put_mark(fsn);
+	spin_unlock(&vepoll_targets_lock);
+	if (mark)
 		goto out;
-	}
+
 	mark = kzalloc(sizeof(*mark), GFP_KERNEL_ACCOUNT);
 	if (!mark) {
 		mark = ERR_PTR(-ENOMEM);
@@ -85,6 +105,7 @@ static struct vepoll_mark *vepoll_mark_get(struct inode *inode)
 	}
 	fsnotify_init_mark(&mark->fsn, vepoll_notify_group);
 	mark->fsn.mask = FS_CLOSE_WRITE | FS_CLOSE_NOWRITE;
+	mark->inode = inode;
 	mark->users = 1;
 	err = fsnotify_add_inode_mark(&mark->fsn, inode, 0);
 	if (err) {
@@ -92,23 +113,17 @@ static struct vepoll_mark *vepoll_mark_get(struct inode *inode)
 		mark = ERR_PTR(err);
 		goto out;
 	}
-	list_add(&mark->link, &vepoll_marks);
+	spin_lock(&vepoll_targets_lock);
+	hash_add(vepoll_marks, &mark->node, hash_ptr(inode, VEPOLL_MARKS_BITS));
+	spin_unlock(&vepoll_targets_lock);
 out:
 	mutex_unlock(&vepoll_marks_mutex);
 	return mark;
 }
 
-static void vepoll_mark_put(struct vepoll_mark *mark)
-{
-	mutex_lock(&vepoll_marks_mutex);
-	mark->users--;
-	mutex_unlock(&vepoll_marks_mutex);
-}
-
 static void vepoll_mark_destroy(struct vepoll_mark *mark)
 {
 	lockdep_assert_held(&vepoll_marks_mutex);
-	list_del(&mark->link);
 	fsnotify_destroy_mark(&mark->fsn, vepoll_notify_group);
 	fsnotify_put_mark(&mark->fsn);
 }
@@ -116,18 +131,18 @@ static void vepoll_mark_destroy(struct vepoll_mark *mark)
 /* A file of @inode was closed: destroy vepoll's mark if it is idle. */
 static void vepoll_mark_reap(struct inode *inode)
 {
-	struct fsnotify_mark *fsn;
+	struct vepoll_mark *mark;
 
 	mutex_lock(&vepoll_marks_mutex);
-	fsn = fsnotify_find_mark(&inode->i_fsnotify_marks, vepoll_notify_group);
-	if (fsn) {
-		struct vepoll_mark *mark = container_of(fsn, struct vepoll_mark,
-							fsn);
-
-		if (!mark->users)
-			vepoll_mark_destroy(mark);
-		fsnotify_put_mark(fsn);
-	}
+	spin_lock(&vepoll_targets_lock);
+	mark = vepoll_mark_find(inode);
+	if (mark && !mark->users)
+		hash_del(&mark->node);
+	else
+		mark = NULL;
+	spin_unlock(&vepoll_targets_lock);
+	if (mark)
+		vepoll_mark_destroy(mark);
 	mutex_unlock(&vepoll_marks_mutex);
 }
 
@@ -142,6 +157,44 @@ static struct vepoll_target *vepoll_target_find(struct file *file)
 	return NULL;
 }
 
+/* Make @fresh the target of @w's file, on @mark, with @w in it. */
+static void vepoll_target_add(struct vepoll_target *fresh,
+			      struct vepoll_mark *mark, struct vepoll_watch *w)
+{
+	lockdep_assert_held(&vepoll_targets_lock);
+	fresh->file = w->file;
+	fresh->mark = mark;
+	INIT_LIST_HEAD(&fresh->watches);
+	hash_add(vepoll_targets, &fresh->node,
+		 hash_ptr(w->file, VEPOLL_TARGETS_BITS));
+}
+
+/*
+ * Enter @w in its file's target, making the target from @fresh if the
+ * file has none and its inode has a mark. Return: false if it needs one.
+ */
+static bool vepoll_target_enter(struct vepoll_watch *w,
+				struct vepoll_target **fresh)
+{
+	struct vepoll_target *target;
+	struct vepoll_mark *mark;
+
+	lockdep_assert_held(&vepoll_targets_lock);
+	target = vepoll_target_find(w->file);
+	if (!target) {
+		mark = vepoll_mark_find(file_inode(w->file));
+		if (!mark)
+			return false;
+		mark->users++;
+		target = *fresh;
+		*fresh = NULL;
+		vepoll_target_add(target, mark, w);
+	}
+	list_add_tail(&w->target_link, &target->watches);
+	w->target = target;
+	return true;
+}
+
 /**
  * vepoll_target_attach() - enter a new watch in the target of its file
  * @w: the watch, with @w->file set; the caller holds a reference on the
@@ -152,8 +205,9 @@ static struct vepoll_target *vepoll_target_find(struct file *file)
  */
 int vepoll_target_attach(struct vepoll_watch *w)
 {
-	struct vepoll_target *target, *fresh;
+	struct vepoll_target *fresh;
 	struct vepoll_mark *mark;
+	bool entered;
 
 	/* Without FS_CLOSE the watch would outlive its file. */
 	if (w->file->f_mode & FMODE_NONOTIFY)
@@ -161,31 +215,24 @@ int vepoll_target_attach(struct vepoll_watch *w)
 	fresh = kmalloc(sizeof(*fresh), GFP_KERNEL_ACCOUNT);
 	if (!fresh)
 		return -ENOMEM;
-	mark = vepoll_mark_get(file_inode(w->file));
-	if (IS_ERR(mark)) {
-		kfree(fresh);
-		return PTR_ERR(mark);
-	}
 
 	spin_lock(&vepoll_targets_lock);
-	target = vepoll_target_find(w->file);
-	if (!target) {
-		target = fresh;
-		fresh = NULL;
-		target->file = w->file;
-		target->mark = mark;
-		mark = NULL;
-		INIT_LIST_HEAD(&target->watches);
-		hash_add(vepoll_targets, &target->node,
-			 hash_ptr(w->file, VEPOLL_TARGETS_BITS));
-	}
-	list_add_tail(&w->target_link, &target->watches);
-	w->target = target;
+	entered = vepoll_target_enter(w, &fresh);
 	spin_unlock(&vepoll_targets_lock);
-
-	/* The file was watched already: it has a target, and a mark. */
-	if (mark)
-		vepoll_mark_put(mark);
+	if (!entered) {
+		/* The inode's first watch: make its mark, then enter. */
+		mark = vepoll_mark_get(file_inode(w->file));
+		if (IS_ERR(mark)) {
+			kfree(fresh);
+			return PTR_ERR(mark);
+		}
+		spin_lock(&vepoll_targets_lock);
+		/* Holds: the mark has a user, ours, so it stays hashed. */
+		entered = vepoll_target_enter(w, &fresh);
+		mark->users--;
+		spin_unlock(&vepoll_targets_lock);
+		WARN_ON_ONCE(!entered);
+	}
 	kfree(fresh);
 	return 0;
 }
@@ -193,6 +240,8 @@ int vepoll_target_attach(struct vepoll_watch *w)
 /**
  * vepoll_target_detach() - take a watch out of its target
  * @w: a watch being removed; @w->ep's mtx is held
+ *
+ * The inode's mark stays, idle, until a file of the inode is closed.
  */
 void vepoll_target_detach(struct vepoll_watch *w)
 {
@@ -202,14 +251,14 @@ void vepoll_target_detach(struct vepoll_watch *w)
 	spin_lock(&vepoll_targets_lock);
 	list_del(&w->target_link);
 	last = list_empty(&target->watches);
-	if (last)
+	if (last) {
 		hash_del(&target->node);
+		target->mark->users--;
+	}
 	spin_unlock(&vepoll_targets_lock);
 
-	if (last) {
-		vepoll_mark_put(target->mark);
+	if (last)
 		kfree(target);
-	}
 }
 
 /* Some instance with a watch on @file, or NULL. */
@@ -323,11 +372,15 @@ int vepoll_target_init(void)
  */
 void vepoll_target_exit(void)
 {
-	struct vepoll_mark *mark, *next;
+	struct vepoll_mark *mark;
+	struct hlist_node *next;
+	int bkt;
 
 	mutex_lock(&vepoll_marks_mutex);
-	list_for_each_entry_safe(mark, next, &vepoll_marks, link)
+	hash_for_each_safe(vepoll_marks, bkt, next, mark, node) {
+		hash_del(&mark->node);
 		vepoll_mark_destroy(mark);
+	}
 	mutex_unlock(&vepoll_marks_mutex);
 	fsnotify_wait_marks_destroyed();
 	fsnotify_put_group(vepoll_notify_group);
