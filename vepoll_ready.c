@@ -152,7 +152,12 @@ int vepoll_send_events(struct vepoll_instance *ep,
  */
 bool vepoll_is_native_epoll(const struct file *file)
 {
-	return !strcmp(file->f_path.dentry->d_name.name, "[eventpoll]");
+	static const char name[] = "[eventpoll]";
+	const struct qstr *d_name = &file->f_path.dentry->d_name;
+
+	/* Every ADD asks: the length alone rules out most files. */
+	return d_name->len == sizeof(name) - 1 &&
+	       !memcmp(d_name->name, name, sizeof(name) - 1);
 }
 
 /*

@@ -378,11 +378,14 @@ static int vepoll_ctl_locked(struct vepoll_instance *ep, struct file *file,
 
 /*
  * VEPOLL_IOC_CTL on the file @epf that args->epfd referred to: every check
- * after epfd's EBADF, in the order of Linux's epoll_ctl().
+ * after epfd's EBADF, in the order of Linux's epoll_ctl(). *@held says
+ * whether the caller holds the instance's mtx already; it is left held
+ * for the caller to release, so that a batch takes it once per chunk.
  */
-static int vepoll_ctl_file(struct file *epf, const struct vepoll_ctl_args *args)
+static int vepoll_ctl_file(struct file *epf, const struct vepoll_ctl_args *args,
+			   bool *held)
 {
-	struct vepoll_instance *ep, *inner = NULL;
+	struct vepoll_instance *ep;
 	struct fd tf;
 	int err;
 
@@ -401,26 +404,39 @@ static int vepoll_ctl_file(struct file *epf, const struct vepoll_ctl_args *args)
 	ep = epf->private_data;
 
 	if (args->op == VEPOLL_CTL_ADD && vepoll_is_instance_file(tf.file)) {
-		inner = tf.file->private_data;
+		/* The registry mutex comes before ep->mtx. */
+		if (*held)
+			vepoll_unlock(ep);
+		*held = false;
 		/* Held until the watch is in, so no racing ADD sees a stale
 		 * graph (vepoll_nest.c).
 		 */
 		vepoll_registry_lock();
-		err = vepoll_nest_check(ep, inner);
-		if (err)
-			goto out_unlock_registry;
+		err = vepoll_nest_check(ep, tf.file->private_data);
+		if (!err) {
+			vepoll_lock(ep);
+			err = vepoll_ctl_locked(ep, tf.file, args);
+			vepoll_unlock(ep);
+		}
+		vepoll_registry_unlock();
+		goto out_tfput;
 	}
 
-	vepoll_lock(ep);
+	if (!*held)
+		vepoll_lock(ep);
+	*held = true;
 	err = vepoll_ctl_locked(ep, tf.file, args);
-	vepoll_unlock(ep);
-
-out_unlock_registry:
-	if (inner)
-		vepoll_registry_unlock();
 out_tfput:
 	fdput(tf);
 	return err;
+}
+
+/* Release the mtx vepoll_ctl_file() left held on @epf's instance. */
+static void vepoll_ctl_release(struct file *epf, bool *held)
+{
+	if (*held)
+		vepoll_unlock(epf->private_data);
+	*held = false;
 }
 
 /**
@@ -436,11 +452,13 @@ out_tfput:
 int vepoll_ctl(const struct vepoll_ctl_args *args)
 {
 	struct fd f = fdget(args->epfd);
+	bool held = false;
 	int err;
 
 	if (!f.file)
 		return -EBADF;
-	err = vepoll_ctl_file(f.file, args);
+	err = vepoll_ctl_file(f.file, args, &held);
+	vepoll_ctl_release(f.file, &held);
 	fdput(f);
 	return err;
 }
@@ -476,13 +494,13 @@ static u32 vepoll_batch_copy_in(struct vepoll_ctl_args *ctls,
 /* One entry of a batch whose epfd referred to @epf (NULL: a bad fd). */
 static int vepoll_batch_apply(const struct vepoll_ctl_batch *batch,
 			      struct file *epf,
-			      const struct vepoll_ctl_args *args)
+			      const struct vepoll_ctl_args *args, bool *held)
 {
 	if (args->epfd != batch->epfd)
 		return -EINVAL;
 	if (!epf)
 		return -EBADF;
-	return vepoll_ctl_file(epf, args);
+	return vepoll_ctl_file(epf, args, held);
 }
 
 /**
@@ -492,7 +510,8 @@ static int vepoll_batch_apply(const struct vepoll_ctl_batch *batch,
  * Entries are applied in order, each exactly as VEPOLL_IOC_CTL would, and
  * the batch stops at the first that fails; its result slot gets the errno.
  * The epfd is looked up once for the whole batch; entries and results are
- * copied in chunks, the results after their chunk was applied.
+ * copied in chunks, the results after their chunk was applied, and the
+ * instance's mtx is held across a chunk.
  *
  * Return: the number of entries applied, or a negative errno if the batch
  * itself is invalid (EINVAL) or a result cannot be written (EFAULT, with
@@ -505,6 +524,7 @@ long vepoll_ctl_batch(const struct vepoll_ctl_batch *batch)
 	struct vepoll_ctl_args ctls[VEPOLL_BATCH_CHUNK];
 	s32 results[VEPOLL_BATCH_CHUNK];
 	u32 done = 0, n, copied, i;
+	bool held = false;
 	long ret;
 	struct fd f;
 
@@ -518,11 +538,13 @@ long vepoll_ctl_batch(const struct vepoll_ctl_batch *batch)
 		copied = vepoll_batch_copy_in(ctls, &uctls[done], n);
 		for (i = 0; i < n; i++) {
 			results[i] = i < copied ?
-				     vepoll_batch_apply(batch, f.file, &ctls[i]) :
+				     vepoll_batch_apply(batch, f.file, &ctls[i],
+							&held) :
 				     -EFAULT;
 			if (results[i])
 				break;
 		}
+		vepoll_ctl_release(f.file, &held);
 		/* The failed entry's result is written too. */
 		ret = -EFAULT;
 		if (copy_to_user(&uresults[done], results,
