@@ -200,8 +200,10 @@ static bool vepoll_target_enter(struct vepoll_watch *w,
  * @w: the watch, with @w->file set; the caller holds a reference on the
  *	file for the duration of the call, and @w->ep's mtx
  *
- * Return: 0, -EPERM for a file whose close fsnotify cannot report, or the
- * error of making the inode's mark (-ENOMEM).
+ * The caller has refused a file whose close fsnotify cannot report
+ * (FMODE_NONOTIFY).
+ *
+ * Return: 0, or the error of making the inode's mark (-ENOMEM).
  */
 int vepoll_target_attach(struct vepoll_watch *w)
 {
@@ -209,9 +211,6 @@ int vepoll_target_attach(struct vepoll_watch *w)
 	struct vepoll_mark *mark;
 	bool entered;
 
-	/* Without FS_CLOSE the watch would outlive its file. */
-	if (w->file->f_mode & FMODE_NONOTIFY)
-		return -EPERM;
 	fresh = kmalloc(sizeof(*fresh), GFP_KERNEL_ACCOUNT);
 	if (!fresh)
 		return -ENOMEM;

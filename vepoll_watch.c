@@ -392,8 +392,9 @@ static int vepoll_ctl_file(struct file *epf, const struct vepoll_ctl_args *args,
 	tf = fdget(args->fd);
 	if (!tf.file)
 		return -EBADF;
+	/* Without FS_CLOSE a watch would outlive its file (vepoll_target.c). */
 	err = -EPERM;
-	if (!file_can_poll(tf.file))
+	if (!file_can_poll(tf.file) || (tf.file->f_mode & FMODE_NONOTIFY))
 		goto out_tfput;
 	err = -EINVAL;
 	if (!vepoll_is_instance_file(epf) || epf == tf.file)
