@@ -26,17 +26,10 @@
 #include <sys/wait.h>
 
 #include "vepoll.h"
+#include "helpers.h"
 #include "tap.h"
 
 #define DATA	0xdeadbeefcafef00dULL
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 /* The descriptors this process holds on /dev/vepoll, and the last one. */
 static int dev_fds(int *last)
@@ -206,21 +199,6 @@ static void test_wait(void)
 	close(ep);
 }
 
-/* Set by the handler, read once the signal has been handled. */
-static int got_signal;
-
-static void on_signal(int sig)
-{
-	__atomic_store_n(&got_signal, sig, __ATOMIC_RELAXED);
-}
-
-static void *send_later(void *arg)
-{
-	usleep(100000);
-	pthread_kill(*(pthread_t *)arg, SIGUSR1);
-	return NULL;
-}
-
 static void test_pwait(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -237,14 +215,14 @@ static void test_pwait(void)
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 
 	__atomic_store_n(&got_signal, 0, __ATOMIC_RELAXED);
-	pthread_create(&t, NULL, send_later, &self);
+	pthread_create(&t, NULL, signal_later, &self);
 	TAP_ERR(vepoll_pwait(ep, out, 1, 5000, &empty), EINTR,
 		"pwait unblocking SIGUSR1: EINTR");
 	pthread_join(t, NULL);
 	tap_ok(__atomic_load_n(&got_signal, __ATOMIC_RELAXED) == SIGUSR1, "and the handler ran");
 
 	__atomic_store_n(&got_signal, 0, __ATOMIC_RELAXED);
-	pthread_create(&t, NULL, send_later, &self);
+	pthread_create(&t, NULL, signal_later, &self);
 	TAP_RET(vepoll_pwait(ep, out, 1, 300, NULL), 0,
 		"pwait without a mask: SIGUSR1 stays blocked");
 	pthread_join(t, NULL);

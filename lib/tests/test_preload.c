@@ -28,17 +28,10 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "helpers.h"
 #include "tap.h"
 
 static const char *self = "/proc/self/exe";
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 static bool fd_is(int fd, const char *name)
 {
@@ -337,27 +330,50 @@ static void *write_later(void *arg)
 	return NULL;
 }
 
-static void test_blocking(void)
+/* A new epoll watching the read end of a new pipe @p for EPOLLIN. */
+static int epoll_on_pipe(int p[2])
 {
-	struct epoll_event ev = { .events = EPOLLIN }, out[4];
-	int ep = epoll_create1(EPOLL_CLOEXEC), p[2];
-	struct timespec ts = { 0, 1 };
-	struct later l;
+	struct epoll_event ev = { .events = EPOLLIN };
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	xpipe(p);
+	epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev);
+	return ep;
+}
+
+/*
+ * epoll_wait(@ep, -1) while a thread writes to @wfd @ms later. Returns
+ * what the wait returned; *@took_ms gets how long it slept.
+ */
+static int wait_for_write(int ep, int wfd, int ms, long long *took_ms)
+{
+	struct later l = { .fd = wfd, .ms = ms };
+	struct epoll_event out[4];
 	long long t0;
 	pthread_t t;
 	int n;
 
-	xpipe(p);
-	epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev);
-	l.fd = p[1];
-	l.ms = 200;
 	pthread_create(&t, NULL, write_later, &l);
 	t0 = now_ms();
 	n = epoll_wait(ep, out, 4, -1);
-	tap_ok(n == 1 && now_ms() - t0 >= 150,
-	       "timeout -1: woken by a write 200 ms later (%lld ms)",
-	       now_ms() - t0);
+	*took_ms = now_ms() - t0;
 	pthread_join(t, NULL);
+	return n;
+}
+
+static void test_blocking(void)
+{
+	struct epoll_event out[4];
+	struct timespec ts = { 0, 1 };
+	int p[2], ep = epoll_on_pipe(p);
+	struct later l = { .fd = p[1], .ms = 200 };
+	long long t0, took;
+	pthread_t t;
+	int n;
+
+	n = wait_for_write(ep, p[1], 200, &took);
+	tap_ok(n == 1 && took >= 150,
+	       "timeout -1: woken by a write 200 ms later (%lld ms)", took);
 	drain(p[0]);
 
 	TAP_RET(epoll_pwait2(ep, out, 4, &ts, NULL), 0, "pwait2, 1 ns");
@@ -379,21 +395,6 @@ static void test_blocking(void)
 	pthread_join(t, NULL);
 	close2(p);
 	close(ep);
-}
-
-/* Set by the handler, read once the signal has been handled. */
-static int got_signal;
-
-static void on_signal(int sig)
-{
-	__atomic_store_n(&got_signal, sig, __ATOMIC_RELAXED);
-}
-
-static void *signal_later(void *arg)
-{
-	usleep(100000);
-	pthread_kill(*(pthread_t *)arg, SIGUSR1);
-	return NULL;
 }
 
 static void test_signals(void)
@@ -695,25 +696,16 @@ static void test_roles(void)
 /* An infinite wait outlives the module's wait_cap_ms. */
 static int test_cap(int cap_ms)
 {
-	struct epoll_event ev = { .events = EPOLLIN }, out[1];
-	int ep = epoll_create1(EPOLL_CLOEXEC), p[2];
+	struct epoll_event out[1];
 	struct timespec ts = { 0, 0 };
-	struct later l;
-	long long t0;
-	pthread_t t;
+	int p[2], ep = epoll_on_pipe(p);
+	long long t0, took;
 	int n;
 
-	xpipe(p);
-	epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev);
-	l.fd = p[1];
-	l.ms = 3 * cap_ms;
-	pthread_create(&t, NULL, write_later, &l);
-	t0 = now_ms();
-	n = epoll_wait(ep, out, 1, -1);
-	tap_ok(n == 1 && now_ms() - t0 >= 3 * cap_ms - 50,
+	n = wait_for_write(ep, p[1], 3 * cap_ms, &took);
+	tap_ok(n == 1 && took >= 3 * cap_ms - 50,
 	       "epoll_wait(-1) sleeps past wait_cap_ms=%d until the write at %d ms (%lld ms)",
-	       cap_ms, 3 * cap_ms, now_ms() - t0);
-	pthread_join(t, NULL);
+	       cap_ms, 3 * cap_ms, took);
 	drain(p[0]);
 
 	ts.tv_sec = (3 * cap_ms) / 1000;
