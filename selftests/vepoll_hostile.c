@@ -832,30 +832,37 @@ static int limited_child(int sock, void *varg)
 	return 0;
 }
 
-static long per_user_limit(struct __test_metadata *_metadata)
+/*
+ * Before a max_user_instances test: *@per_user gets the limit (-1 if the
+ * parameters cannot be read). Returns why the test cannot run, or NULL.
+ */
+static const char *per_user_limit(long *per_user)
 {
 	long max = vp_param("max_instances");
-	long per_user = vp_param("max_user_instances");
 
-	if (max <= 0 || per_user <= 0)
-		return -1;
+	*per_user = vp_param("max_user_instances");
+	if (geteuid())
+		return "not root";
+	if (max <= 0 || *per_user <= 0) {
+		*per_user = -1;
+		return NULL;
+	}
 	/* The child's instances plus a few of root's must fit. */
-	if (per_user + 4 > max || per_user > 60000)
-		return 0;
-	return per_user;
+	if (*per_user + 4 > max || *per_user > 60000)
+		return "max_user_instances too close to max_instances";
+	return NULL;
 }
 
 TEST(uid0_without_cap_sys_resource_is_limited)
 {
 	struct limit_arg a = { .mode = LIM_ROOT_NO_CAP };
+	const char *why;
 	int sock, pid, ep;
 
-	if (geteuid())
-		SKIP(return, "not root");
-	a.per_user = per_user_limit(_metadata);
-	ASSERT_LE(0, a.per_user);
-	if (!a.per_user)
-		SKIP(return, "max_user_instances too close to max_instances");
+	why = per_user_limit(&a.per_user);
+	if (why)
+		SKIP(return, "%s", why);
+	ASSERT_LT(0, a.per_user);
 	ASSERT_EQ(0, vp_want_nofile(a.per_user + 64));
 	pid = run_child(limited_child, &a, &sock);
 	ASSERT_LT(0, pid);
@@ -873,14 +880,13 @@ TEST(uid0_without_cap_sys_resource_is_limited)
 TEST(other_uid_with_cap_sys_resource_is_not_limited)
 {
 	struct limit_arg a = { .mode = LIM_NOBODY_WITH_CAP };
+	const char *why;
 	int sock, pid;
 
-	if (geteuid())
-		SKIP(return, "not root");
-	a.per_user = per_user_limit(_metadata);
-	ASSERT_LE(0, a.per_user);
-	if (!a.per_user)
-		SKIP(return, "max_user_instances too close to max_instances");
+	why = per_user_limit(&a.per_user);
+	if (why)
+		SKIP(return, "%s", why);
+	ASSERT_LT(0, a.per_user);
 	ASSERT_EQ(0, vp_want_nofile(a.per_user + 64));
 	pid = run_child(limited_child, &a, &sock);
 	ASSERT_LT(0, pid);
@@ -927,14 +933,13 @@ TEST(passed_instance_still_counts_for_its_creator)
 {
 	struct vepoll_event ev[2];
 	int sock, pid, fd, dev, p[2];
+	const char *why;
 	long per_user;
 
-	if (geteuid())
-		SKIP(return, "not root");
-	per_user = per_user_limit(_metadata);
-	ASSERT_LE(0, per_user);
-	if (!per_user)
-		SKIP(return, "max_user_instances too close to max_instances");
+	why = per_user_limit(&per_user);
+	if (why)
+		SKIP(return, "%s", why);
+	ASSERT_LT(0, per_user);
 	ASSERT_EQ(0, vp_want_nofile(per_user + 64));
 	pid = run_child(passing_child, &per_user, &sock);
 	ASSERT_LT(0, pid);
