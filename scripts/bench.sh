@@ -67,13 +67,11 @@ while (($#)); do
 done
 ((quick)) && bench_args=(--quick "${bench_args[@]}")
 
-scripts/deps.sh
-if ((profile)) && ! command -v perf >/dev/null; then
-	# Debian's perf matches the 6.1 kernel the VM boots.
-	echo "bench.sh: installing linux-perf" >&2
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends linux-perf ||
-		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive \
-			apt-get install -y -q --no-install-recommends linux-perf; }
+# Debian's perf matches the 6.1 kernel the VM boots.
+if ((profile)); then
+	scripts/deps.sh linux-perf
+else
+	scripts/deps.sh
 fi
 
 kdir=$(scripts/kdir.sh)

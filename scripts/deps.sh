@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # scripts/deps.sh — install the Debian packages the vepoll dev tooling needs.
 #
-# usage: scripts/deps.sh [--kernel-build] [--check]
+# usage: scripts/deps.sh [--kernel-build] [--check] [PACKAGE...]
 #   --kernel-build  also install what building a (debug) kernel from
 #                   linux-source needs (bc, bison, flex, libelf-dev, ...).
 #   --check         only report what is missing; exit 1 if anything is.
+#   PACKAGE...      also these packages (what one script alone needs).
 #
 # Idempotent and silent when everything is already installed. Runs
 # `apt-get update` once, and only when something is missing. Must be root to
@@ -36,13 +37,14 @@ for arg in "$@"; do
 	--kernel-build) pkgs+=("${kbuild_pkgs[@]}") ;;
 	--check) check_only=1 ;;
 	-h | --help)
-		sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
-	*)
+	-*)
 		echo "deps.sh: unknown argument: $arg (try --help)" >&2
 		exit 2
 		;;
+	*) pkgs+=("$arg") ;;
 	esac
 done
 

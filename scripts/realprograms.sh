@@ -165,25 +165,9 @@ start=$SECONDS
 out=build/realprograms
 mkdir -p "$out"
 
-# Packages, in the manner of scripts/deps.sh.
-"$top/scripts/deps.sh"
 pkgs=(libpython3.11-testsuite python3.11)
 ((quick)) || pkgs+=(redis-server redis-tools)
-missing=()
-for p in "${pkgs[@]}"; do
-	status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
-	[[ $status == "ii "* ]] || missing+=("$p")
-done
-if ((${#missing[@]})); then
-	if ((EUID != 0)); then
-		echo "realprograms.sh: missing packages: ${missing[*]}; run as root" >&2
-		exit 1
-	fi
-	echo "realprograms.sh: installing: ${missing[*]}" >&2
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -q
-	apt-get install -y -q --no-install-recommends "${missing[@]}"
-fi
+"$top/scripts/deps.sh" "${pkgs[@]}"
 
 make -s -C lib
 
@@ -208,19 +192,9 @@ fail() {
 
 echo
 echo "==== Python ($py -m test ${suites[*]})"
-# Per suite, from unittest's verbose output: "Ran N tests" and its verdict.
-# A suite is the last "[i/n] test_x" header seen, per mode.
-awk '
-	match($0, /\[ *[0-9]+\/[0-9]+\] (test_[a-z_0-9]+)/) {
-		s = substr($0, RSTART, RLENGTH); sub(/.*\] /, "", s); cur = s; next }
-	/^Ran [0-9]+ tests? in/ { ran[cur] = $2; next }
-	/^(OK|FAILED)( \(.*\))?$/ && cur != "" { verdict[cur] = $0; order[++n] = cur; cur = "" }
-	END {
-		for (i = 1; i <= n; i++)
-			printf "  %-16s %5d tests  %s\n", order[i], ran[order[i]], verdict[order[i]]
-	}' <(sed -n '1,/REAL-PY-EXIT shim/p' "$log")
-if ((native)); then
-	echo "  native epoll baseline:"
+# Per suite, from unittest's verbose output on stdin: "Ran N tests" and
+# its verdict. A suite is the last "[i/n] test_x" header seen.
+py_summary() {
 	awk '
 		match($0, /\[ *[0-9]+\/[0-9]+\] (test_[a-z_0-9]+)/) {
 			s = substr($0, RSTART, RLENGTH); sub(/.*\] /, "", s); cur = s; next }
@@ -229,7 +203,12 @@ if ((native)); then
 		END {
 			for (i = 1; i <= n; i++)
 				printf "  %-16s %5d tests  %s\n", order[i], ran[order[i]], verdict[order[i]]
-		}' <(sed -n '/REAL-PY-EXIT shim/,/REAL-PY-EXIT native/p' "$log")
+		}'
+}
+sed -n '1,/REAL-PY-EXIT shim/p' "$log" | py_summary
+if ((native)); then
+	echo "  native epoll baseline:"
+	sed -n '/REAL-PY-EXIT shim/,/REAL-PY-EXIT native/p' "$log" | py_summary
 fi
 
 if grep -q '^REAL-PY-FDINFO ok' "$log"; then
