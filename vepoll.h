@@ -103,7 +103,8 @@ struct vepoll_pwq;
  * @fd: fd number the watch was added with (second half of the key)
  * @events: the mask given to ADD or MOD, mode bits included
  * @disarmed: a ONESHOT watch that reported and waits for MOD
- * @native_epoll: the target is a native epoll file
+ * @native_epoll: the target is a native epoll file (asked on every wakeup,
+ *	so found once, at ADD)
  * @echoed: a wakeup of a native epoll target found @w queued and woke the
  *	pollers; reset whenever @w is queued (vepoll_queue_ready())
  * @data: user cookie returned with every event
