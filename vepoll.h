@@ -2,8 +2,40 @@
 /*
  * Objects shared by the vepoll module's files.
  *
- * The locks named here, and the order in which they nest, are described
- * once, in the LOCKING comment at the top of vepoll_registry.c.
+ * LOCKING
+ *
+ * Locks, outermost first; a lock is only taken while holding locks above
+ * it in this list:
+ *
+ *   vepoll_registry_mutex   (vepoll_registry.c) the registry and its counters;
+ *                           held while an instance is freed, and by a
+ *                           watched file's last close while it removes
+ *                           the watches on it (vepoll_target.c); held
+ *                           across an ADD whose target is an instance, so
+ *                           that the cycle check and the insertion are one
+ *                           step (vepoll_nest.c)
+ *   ep->mtx                 (per instance) the watch tree and watch data;
+ *                           an instance polling an inner instance takes
+ *                           the inner mtx with subclass = nesting depth
+ *   vepoll_marks_mutex      (vepoll_target.c) making and destroying the
+ *                           fsnotify marks, then fsnotify's own group
+ *                           mark_mutex
+ *   vepoll_nest_lock        (vepoll_nest.c) the instance-in-instance graph
+ *   vepoll_targets_lock     (vepoll_target.c) the watches of each file,
+ *                           the marks' hash table and users
+ *
+ * Wakeup callbacks run under the target's wait-queue lock, possibly in IRQ
+ * context, so on that path only spinlocks are taken, with IRQs disabled:
+ *
+ *   target wait-queue lock -> ep->lock -> ep->wq.lock
+ *   ep->poll_work (irq_work) -> ep->poll_wait.lock -> outer ep->lock -> ...
+ *
+ * ep->lock (per instance) guards the ready list, the armed state of the
+ * watches and additions to ep->wq. It is never held while calling into a
+ * target (vfs_poll, wait-queue removal). The pollers of an instance file
+ * (ep->poll_wait) are woken from an irq_work, with no lock held, so the
+ * wakeup callbacks of nested files never nest poll_wait locks, whatever
+ * mix of instances and native epoll files is nested.
  */
 #ifndef _VEPOLL_H
 #define _VEPOLL_H
@@ -53,7 +85,7 @@ extern unsigned int vepoll_max_user_instances;
  * @rdllist: watches whose target signalled readiness, oldest first
  * @wq: tasks sleeping in VEPOLL_IOC_WAIT (exclusive waiters)
  * @poll_wait: pollers of @file (poll, select, epoll, an outer instance)
- * @poll_work: wakes @poll_wait from a clean context (vepoll_ready.c)
+ * @poll_work: wakes @poll_wait from a clean context (vepoll_event.c)
  * @poll_missed: bit 0 set by a poll that could not take @mtx; the holder
  *	wakes @poll_wait when it lets go, so the poller looks again
  * @children: watches of this instance whose target is an instance
@@ -135,13 +167,39 @@ struct vepoll_instance *vepoll_instance_alloc(void);
 void vepoll_instance_free(struct vepoll_instance *ep);
 void vepoll_registry_lock(void);
 void vepoll_registry_unlock(void);
-void vepoll_lock(struct vepoll_instance *ep);
-bool vepoll_lock_poll(struct vepoll_instance *ep, int depth, bool foreign);
-void vepoll_unlock(struct vepoll_instance *ep);
 
 /* vepoll_fops.c: the anon-inode file that stands for an instance. */
 extern const struct file_operations vepoll_instance_fops;
 int vepoll_create_fd(unsigned long flags);
+
+/* vepoll_ctl.c: the watch list (VEPOLL_IOC_CTL, VEPOLL_IOC_CTL_BATCH). */
+int vepoll_ctl(const struct vepoll_ctl_args *args);
+long vepoll_ctl_batch(const struct vepoll_ctl_batch *batch);
+void vepoll_watch_remove(struct vepoll_instance *ep, struct vepoll_watch *w);
+void vepoll_watch_remove_all(struct vepoll_instance *ep);
+void vepoll_watch_remove_file(struct vepoll_instance *ep, struct file *file);
+int vepoll_watch_cache_init(void);
+void vepoll_watch_cache_exit(void);
+
+/* vepoll_event.c: wakeups, the ready list, harvesting, VEPOLL_IOC_WAIT. */
+void vepoll_lock(struct vepoll_instance *ep);
+bool vepoll_lock_poll(struct vepoll_instance *ep, int depth, bool foreign);
+void vepoll_unlock(struct vepoll_instance *ep);
+int vepoll_watch_hook(struct vepoll_watch *w, __poll_t *revents);
+void vepoll_watch_unhook(struct vepoll_watch *w);
+__poll_t vepoll_watch_poll(struct vepoll_watch *w, poll_table *pt, int depth);
+void vepoll_queue_if_ready(struct vepoll_instance *ep, struct vepoll_watch *w,
+			   __poll_t revents);
+int vepoll_send_events(struct vepoll_instance *ep,
+		       struct vepoll_event __user *uevents, int maxevents);
+__poll_t vepoll_instance_poll(struct vepoll_instance *ep, poll_table *pt,
+			      int depth, bool foreign);
+void vepoll_wake_pollers(struct vepoll_instance *ep);
+bool vepoll_is_native_epoll(const struct file *file);
+void vepoll_poll_work(struct irq_work *work);
+long vepoll_wait(const struct vepoll_wait_args *args);
+int vepoll_event_init(void);
+void vepoll_event_exit(void);
 
 /* vepoll_target.c: watched files, and learning of their last close. */
 int vepoll_target_attach(struct vepoll_watch *w);
@@ -150,28 +208,6 @@ struct vepoll_watch *vepoll_target_watch_of(struct vepoll_instance *ep,
 					    struct file *file);
 int vepoll_target_init(void);
 void vepoll_target_exit(void);
-
-/* vepoll_watch.c: the watch list (VEPOLL_IOC_CTL). */
-int vepoll_ctl(const struct vepoll_ctl_args *args);
-long vepoll_ctl_batch(const struct vepoll_ctl_batch *batch);
-void vepoll_watch_remove(struct vepoll_instance *ep, struct vepoll_watch *w);
-void vepoll_watch_remove_all(struct vepoll_instance *ep);
-void vepoll_watch_remove_file(struct vepoll_instance *ep, struct file *file);
-__poll_t vepoll_watch_poll(struct vepoll_watch *w, poll_table *pt, int depth);
-int vepoll_watch_cache_init(void);
-void vepoll_watch_cache_exit(void);
-
-/* vepoll_ready.c: consuming the ready list. */
-int vepoll_send_events(struct vepoll_instance *ep,
-		       struct vepoll_event __user *uevents, int maxevents);
-__poll_t vepoll_instance_poll(struct vepoll_instance *ep, poll_table *pt,
-			      int depth, bool foreign);
-void vepoll_wake_pollers(struct vepoll_instance *ep);
-bool vepoll_is_native_epoll(const struct file *file);
-void vepoll_poll_work(struct irq_work *work);
-
-/* vepoll_wait.c: VEPOLL_IOC_WAIT. */
-long vepoll_wait(const struct vepoll_wait_args *args);
 
 /* vepoll_nest.c: instances inside instances. */
 int vepoll_nest_check(struct vepoll_instance *ep, struct vepoll_instance *to);

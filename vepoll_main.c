@@ -99,9 +99,12 @@ static int __init vepoll_init(void)
 	err = vepoll_watch_cache_init();
 	if (err)
 		return err;
+	err = vepoll_event_init();
+	if (err)
+		goto out_watch_cache;
 	err = vepoll_target_init();
 	if (err)
-		goto out_caches;
+		goto out_event;
 	err = misc_register(&vepoll_misc);
 	if (err)
 		goto out_target;
@@ -109,7 +112,9 @@ static int __init vepoll_init(void)
 
 out_target:
 	vepoll_target_exit();
-out_caches:
+out_event:
+	vepoll_event_exit();
+out_watch_cache:
 	vepoll_watch_cache_exit();
 	return err;
 }
@@ -119,6 +124,7 @@ static void __exit vepoll_exit(void)
 {
 	misc_deregister(&vepoll_misc);
 	vepoll_target_exit();
+	vepoll_event_exit();
 	vepoll_watch_cache_exit();
 }
 

@@ -5,41 +5,6 @@
  * Every live instance has an id in one xarray, allocated from 1 upwards as
  * the seed's registry does. The registry enforces max_instances (ENFILE)
  * and, for users without CAP_SYS_RESOURCE, max_user_instances (EMFILE).
- *
- * LOCKING
- *
- * Locks, outermost first; a lock is only taken while holding locks above
- * it in this list:
- *
- *   vepoll_registry_mutex   (this file) the registry and its counters;
- *                           held while an instance is freed, and by a
- *                           watched file's last close while it removes
- *                           the watches on it (vepoll_target.c); held
- *                           across an ADD whose target is an instance, so
- *                           that the cycle check and the insertion are one
- *                           step (vepoll_nest.c)
- *   ep->mtx                 (per instance) the watch tree and watch data;
- *                           an instance polling an inner instance takes
- *                           the inner mtx with subclass = nesting depth
- *   vepoll_marks_mutex      (vepoll_target.c) making and destroying the
- *                           fsnotify marks, then fsnotify's own group
- *                           mark_mutex
- *   vepoll_nest_lock        (vepoll_nest.c) the instance-in-instance graph
- *   vepoll_targets_lock     (vepoll_target.c) the watches of each file,
- *                           the marks' hash table and users
- *
- * Wakeup callbacks run under the target's wait-queue lock, possibly in IRQ
- * context, so on that path only spinlocks are taken, with IRQs disabled:
- *
- *   target wait-queue lock -> ep->lock -> ep->wq.lock
- *   ep->poll_work (irq_work) -> ep->poll_wait.lock -> outer ep->lock -> ...
- *
- * ep->lock (per instance) guards the ready list, the armed state of the
- * watches and additions to ep->wq. It is never held while calling into a
- * target (vfs_poll, wait-queue removal). The pollers of an instance file
- * (ep->poll_wait) are woken from an irq_work, with no lock held, so the
- * wakeup callbacks of nested files never nest poll_wait locks, whatever
- * mix of instances and native epoll files is nested.
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
@@ -72,60 +37,6 @@ void vepoll_registry_lock(void)
 void vepoll_registry_unlock(void)
 {
 	mutex_unlock(&vepoll_registry_mutex);
-}
-
-/**
- * vepoll_lock() - take an instance's mtx
- * @ep: the instance
- */
-void vepoll_lock(struct vepoll_instance *ep)
-{
-	mutex_lock(&ep->mtx);
-	WRITE_ONCE(ep->mtx_owner, current);
-}
-
-/**
- * vepoll_lock_poll() - take an instance's mtx to answer a poll
- * @ep: the instance being polled
- * @depth: nesting depth, used as lockdep subclass
- * @foreign: the poll comes from outside vepoll (poll, select, a native
- *	epoll), directly or through instances nested in the polled one
- *
- * Instances inside instances form a DAG (vepoll_nest.c), so an outer
- * instance may wait for an inner one's mtx. A native epoll can close a
- * cycle vepoll cannot see (instance -> epoll -> instance), so a poll from
- * outside never waits, at any depth: it only tries; and a poll that comes
- * back to an instance the task holds already fails at once.
- *
- * Return: true with @ep->mtx held, false without.
- */
-bool vepoll_lock_poll(struct vepoll_instance *ep, int depth, bool foreign)
-{
-	if (READ_ONCE(ep->mtx_owner) == current)
-		return false;
-	if (!foreign)
-		mutex_lock_nested(&ep->mtx, depth);
-	else if (!mutex_trylock(&ep->mtx))
-		return false;
-	WRITE_ONCE(ep->mtx_owner, current);
-	return true;
-}
-
-/**
- * vepoll_unlock() - release an instance's mtx
- * @ep: the instance
- *
- * A poll that found @mtx held set @ep->poll_missed and answered from the
- * ready list alone; wake the pollers so that they look again.
- */
-void vepoll_unlock(struct vepoll_instance *ep)
-{
-	WRITE_ONCE(ep->mtx_owner, NULL);
-	mutex_unlock(&ep->mtx);
-	/* Pairs with the barrier between setting the bit and the retry. */
-	smp_mb();
-	if (test_and_clear_bit(0, &ep->poll_missed))
-		vepoll_wake_pollers(ep);
 }
 
 static unsigned long vepoll_user_count(kuid_t uid)

@@ -1,176 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * An instance's watch list: VEPOLL_IOC_CTL.
+ * An instance's watch list: VEPOLL_IOC_CTL and VEPOLL_IOC_CTL_BATCH.
  *
- * A watch hooks every wait queue its target offers through vfs_poll() with
- * a poll-table callback of its own. When the target wakes a queue, the
- * wakeup callback puts the watch on the instance's ready list and wakes
- * the instance's waiters: nothing ever scans the watch list to find out
- * what is ready.
+ * Watches are kept in a tree keyed by (target file, fd), as Linux keys
+ * them. Hooking a watch on its target and the events that follow live in
+ * vepoll_event.c.
  */
 #include <linux/file.h>
-#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 
 #include "vepoll.h"
 
-/**
- * struct vepoll_pwq - a watch's entry on one of its target's wait queues
- * @wait: the entry, with vepoll_wake() as its function
- * @whead: the queue; NULL once the target freed it (POLLFREE)
- * @watch: the watch to queue on the ready list
- * @next: the watch's next entry (a target may offer several queues)
- */
-struct vepoll_pwq {
-	wait_queue_entry_t wait;
-	wait_queue_head_t *whead;
-	struct vepoll_watch *watch;
-	struct vepoll_pwq *next;
-};
-
-/* A poll table that registers one watch; @watch is NULL after ENOMEM. */
-struct vepoll_pqueue {
-	poll_table pt;
-	struct vepoll_watch *watch;
-};
-
 static struct kmem_cache *vepoll_watch_cache __ro_after_init;
-static struct kmem_cache *vepoll_pwq_cache __ro_after_init;
-
-/*
- * Queue @w on the ready list, wake one waiter, and the pollers of the
- * instance file. Called with ep->lock held; @wakeup is true when the
- * target woke its queue, false for ADD and MOD.
- */
-static void vepoll_queue_ready(struct vepoll_instance *ep,
-			       struct vepoll_watch *w, bool wakeup)
-{
-	bool edge = list_empty(&w->rdllink);
-
-	if (edge) {
-		list_add_tail(&w->rdllink, &ep->rdllist);
-		w->echoed = false;
-	} else if (wakeup) {
-		/*
-		 * As in Linux, a wakeup is a new edge for an outer ET watch
-		 * even when @w is queued already (ADD and MOD count only
-		 * when they queue). vepoll cannot see a cycle through a
-		 * native epoll, which would echo every wakeup back here, so
-		 * a native epoll target passes one such edge per queueing.
-		 */
-		edge = !w->native_epoll || !w->echoed;
-		w->echoed = true;
-	}
-	/* A poller queues itself before it scans under ep->lock. */
-	if (edge && waitqueue_active(&ep->poll_wait))
-		vepoll_wake_pollers(ep);
-	/*
-	 * Waiters are exclusive: a level-triggered watch is passed on by the
-	 * waiter that reports it (vepoll_send_events()). A waiter checks
-	 * rdllist and adds itself to ep->wq under ep->lock, so
-	 * waitqueue_active() cannot miss it.
-	 */
-	if (waitqueue_active(&ep->wq))
-		wake_up(&ep->wq);
-}
-
-/*
- * The wakeup callback, run by the target under its wait-queue lock, maybe
- * in IRQ context: only ep->lock is taken.
- */
-static int vepoll_wake(wait_queue_entry_t *wait, unsigned int mode, int sync,
-		       void *key)
-{
-	struct vepoll_pwq *pwq = container_of(wait, struct vepoll_pwq, wait);
-	struct vepoll_watch *w = pwq->watch;
-	struct vepoll_instance *ep = w->ep;
-	__poll_t pollflags = key_to_poll(key);
-	unsigned long flags;
-
-	spin_lock_irqsave(&ep->lock, flags);
-	/* A key without our conditions cannot make the watch reportable. */
-	if (!w->disarmed &&
-	    (!pollflags || (pollflags & vepoll_interest(w->events))))
-		vepoll_queue_ready(ep, w, true);
-	spin_unlock_irqrestore(&ep->lock, flags);
-
-	if (pollflags & POLLFREE) {
-		/* The queue is being freed: detach, and publish that last. */
-		list_del_init(&wait->entry);
-		/* Pairs with vepoll_pwq_remove(), which may then free @pwq. */
-		smp_store_release(&pwq->whead, NULL);
-	}
-	return 0;
-}
-
-/* The poll-table callback: vfs_poll() hands over each queue to hook. */
-static void vepoll_queue_proc(struct file *file, wait_queue_head_t *whead,
-			      poll_table *pt)
-{
-	struct vepoll_pqueue *pq = container_of(pt, struct vepoll_pqueue, pt);
-	struct vepoll_watch *w = pq->watch;
-	struct vepoll_pwq *pwq;
-
-	if (!w)
-		return;
-	pwq = kmem_cache_alloc(vepoll_pwq_cache, GFP_KERNEL);
-	if (!pwq) {
-		pq->watch = NULL;
-		return;
-	}
-	init_waitqueue_func_entry(&pwq->wait, vepoll_wake);
-	pwq->whead = whead;
-	pwq->watch = w;
-	pwq->next = w->pwqs;
-	w->pwqs = pwq;
-	add_wait_queue(whead, &pwq->wait);
-}
-
-static void vepoll_pwq_remove(struct vepoll_pwq *pwq)
-{
-	wait_queue_head_t *whead;
-
-	/* A queue freed with POLLFREE is freed after an RCU grace period. */
-	rcu_read_lock();
-	/* Pairs with the release in vepoll_wake(). */
-	whead = smp_load_acquire(&pwq->whead);
-	if (whead)
-		remove_wait_queue(whead, &pwq->wait);
-	rcu_read_unlock();
-	kmem_cache_free(vepoll_pwq_cache, pwq);
-}
-
-/**
- * vepoll_watch_poll() - current readiness of a watch's target
- * @w: the watch
- * @pt: poll table hooking the target's queues, or NULL to only look
- * @depth: nesting depth of @w's instance (0 for an outermost instance)
- *
- * An instance target is polled directly, one level deeper, so that lockdep
- * sees its mutex at its own subclass.
- *
- * Return: the target's readiness masked with what @w reports.
- */
-__poll_t vepoll_watch_poll(struct vepoll_watch *w, poll_table *pt, int depth)
-{
-	__poll_t interest = vepoll_interest(w->events);
-	poll_table look;
-	__poll_t revents;
-
-	if (!pt) {
-		init_poll_funcptr(&look, NULL);
-		pt = &look;
-	}
-	pt->_key = interest;
-	if (vepoll_is_instance_file(w->file))
-		revents = vepoll_instance_poll(w->file->private_data, pt,
-					       depth + 1, false);
-	else
-		revents = vfs_poll(w->file, pt);
-	return revents & interest;
-}
-
 static struct vepoll_watch *vepoll_watch_find(struct vepoll_instance *ep,
 					      struct file *file, int fd)
 {
@@ -222,12 +64,7 @@ static void vepoll_watch_insert(struct vepoll_instance *ep,
  */
 void vepoll_watch_remove(struct vepoll_instance *ep, struct vepoll_watch *w)
 {
-	while (w->pwqs) {
-		struct vepoll_pwq *pwq = w->pwqs;
-
-		w->pwqs = pwq->next;
-		vepoll_pwq_remove(pwq);
-	}
+	vepoll_watch_unhook(w);
 
 	spin_lock_irq(&ep->lock);
 	list_del_init(&w->rdllink);
@@ -268,22 +105,9 @@ void vepoll_watch_remove_file(struct vepoll_instance *ep, struct file *file)
 		vepoll_watch_remove(ep, w);
 }
 
-/* Queue @w if its target is ready now, as a wakeup would have. */
-static void vepoll_queue_if_ready(struct vepoll_instance *ep,
-				  struct vepoll_watch *w, __poll_t revents)
-{
-	if (!revents)
-		return;
-	spin_lock_irq(&ep->lock);
-	if (!w->disarmed)
-		vepoll_queue_ready(ep, w, false);
-	spin_unlock_irq(&ep->lock);
-}
-
 static int vepoll_watch_add(struct vepoll_instance *ep, struct file *file,
 			    int fd, const struct vepoll_event *event)
 {
-	struct vepoll_pqueue pq;
 	struct vepoll_watch *w;
 	__poll_t revents;
 	int err;
@@ -314,12 +138,10 @@ static int vepoll_watch_add(struct vepoll_instance *ep, struct file *file,
 	if (vepoll_is_instance_file(file))
 		vepoll_nest_link(w, file->private_data);
 
-	pq.watch = w;
-	init_poll_funcptr(&pq.pt, vepoll_queue_proc);
-	revents = vepoll_watch_poll(w, &pq.pt, 0);
-	if (!pq.watch) {
+	err = vepoll_watch_hook(w, &revents);
+	if (err) {
 		vepoll_watch_remove(ep, w);
-		return -ENOMEM;
+		return err;
 	}
 	vepoll_queue_if_ready(ep, w, revents);
 	return 0;
@@ -563,30 +385,22 @@ out:
 }
 
 /**
- * vepoll_watch_cache_init() - create the slab caches of watches
+ * vepoll_watch_cache_init() - create the slab cache of watches
  *
- * Both are charged to the memory cgroup of the task that adds the watch.
+ * Charged to the memory cgroup of the task that adds the watch.
  *
  * Return: 0 or -ENOMEM.
  */
 int vepoll_watch_cache_init(void)
 {
 	vepoll_watch_cache = KMEM_CACHE(vepoll_watch, SLAB_ACCOUNT);
-	if (!vepoll_watch_cache)
-		return -ENOMEM;
-	vepoll_pwq_cache = KMEM_CACHE(vepoll_pwq, SLAB_ACCOUNT);
-	if (!vepoll_pwq_cache) {
-		kmem_cache_destroy(vepoll_watch_cache);
-		return -ENOMEM;
-	}
-	return 0;
+	return vepoll_watch_cache ? 0 : -ENOMEM;
 }
 
 /**
- * vepoll_watch_cache_exit() - destroy the slab caches of watches
+ * vepoll_watch_cache_exit() - destroy the slab cache of watches
  */
 void vepoll_watch_cache_exit(void)
 {
-	kmem_cache_destroy(vepoll_pwq_cache);
 	kmem_cache_destroy(vepoll_watch_cache);
 }

@@ -1,0 +1,705 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The event path of an instance, in the order an event travels it.
+ *
+ * A watch hooks every wait queue its target offers through vfs_poll() with
+ * a poll-table callback of its own. When the target wakes a queue, the
+ * wakeup callback puts the watch on the instance's ready list and wakes
+ * the instance's waiters: nothing ever scans the watch list to find out
+ * what is ready. A wait takes the whole list private, re-polls each watch
+ * to learn what is still true, reports it and decides where the watch
+ * goes next: level-triggered back to the tail (so that a small maxevents
+ * rotates through every ready watch), edge-triggered nowhere until its
+ * target's next wakeup, one-shot disarmed. Work is proportional to the
+ * number of ready watches, never to the number registered.
+ *
+ * The waiter sleeps on the instance's wait queue and is woken by the
+ * targets' own wakeups: there is no polling loop, and a sleeping waiter
+ * costs no CPU. An infinite wait is capped at wait_cap_ms, as the seed
+ * caps it at 30 s.
+ */
+#include <linux/file.h>
+#include <linux/hrtimer.h>
+#include <linux/irq_work.h>
+#include <linux/ktime.h>
+#include <linux/lockdep.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/signal.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "vepoll.h"
+
+/**
+ * struct vepoll_pwq - a watch's entry on one of its target's wait queues
+ * @wait: the entry, with vepoll_wake() as its function
+ * @whead: the queue; NULL once the target freed it (POLLFREE)
+ * @watch: the watch to queue on the ready list
+ * @next: the watch's next entry (a target may offer several queues)
+ */
+struct vepoll_pwq {
+	wait_queue_entry_t wait;
+	wait_queue_head_t *whead;
+	struct vepoll_watch *watch;
+	struct vepoll_pwq *next;
+};
+
+/* A poll table that registers one watch; @watch is NULL after ENOMEM. */
+struct vepoll_pqueue {
+	poll_table pt;
+	struct vepoll_watch *watch;
+};
+
+static struct kmem_cache *vepoll_pwq_cache __ro_after_init;
+
+/**
+ * vepoll_lock() - take an instance's mtx
+ * @ep: the instance
+ */
+void vepoll_lock(struct vepoll_instance *ep)
+{
+	mutex_lock(&ep->mtx);
+	WRITE_ONCE(ep->mtx_owner, current);
+}
+
+/**
+ * vepoll_lock_poll() - take an instance's mtx to answer a poll
+ * @ep: the instance being polled
+ * @depth: nesting depth, used as lockdep subclass
+ * @foreign: the poll comes from outside vepoll (poll, select, a native
+ *	epoll), directly or through instances nested in the polled one
+ *
+ * Instances inside instances form a DAG (vepoll_nest.c), so an outer
+ * instance may wait for an inner one's mtx. A native epoll can close a
+ * cycle vepoll cannot see (instance -> epoll -> instance), so a poll from
+ * outside never waits, at any depth: it only tries; and a poll that comes
+ * back to an instance the task holds already fails at once.
+ *
+ * Return: true with @ep->mtx held, false without.
+ */
+bool vepoll_lock_poll(struct vepoll_instance *ep, int depth, bool foreign)
+{
+	if (READ_ONCE(ep->mtx_owner) == current)
+		return false;
+	if (!foreign)
+		mutex_lock_nested(&ep->mtx, depth);
+	else if (!mutex_trylock(&ep->mtx))
+		return false;
+	WRITE_ONCE(ep->mtx_owner, current);
+	return true;
+}
+
+/**
+ * vepoll_unlock() - release an instance's mtx
+ * @ep: the instance
+ *
+ * A poll that found @mtx held set @ep->poll_missed and answered from the
+ * ready list alone; wake the pollers so that they look again.
+ */
+void vepoll_unlock(struct vepoll_instance *ep)
+{
+	WRITE_ONCE(ep->mtx_owner, NULL);
+	mutex_unlock(&ep->mtx);
+	/* Pairs with the barrier between setting the bit and the retry. */
+	smp_mb();
+	if (test_and_clear_bit(0, &ep->poll_missed))
+		vepoll_wake_pollers(ep);
+}
+
+/*
+ * Queue @w on the ready list, wake one waiter, and the pollers of the
+ * instance file. Called with ep->lock held; @wakeup is true when the
+ * target woke its queue, false for ADD and MOD.
+ */
+static void vepoll_queue_ready(struct vepoll_instance *ep,
+			       struct vepoll_watch *w, bool wakeup)
+{
+	bool edge = list_empty(&w->rdllink);
+
+	if (edge) {
+		list_add_tail(&w->rdllink, &ep->rdllist);
+		w->echoed = false;
+	} else if (wakeup) {
+		/*
+		 * As in Linux, a wakeup is a new edge for an outer ET watch
+		 * even when @w is queued already (ADD and MOD count only
+		 * when they queue). vepoll cannot see a cycle through a
+		 * native epoll, which would echo every wakeup back here, so
+		 * a native epoll target passes one such edge per queueing.
+		 */
+		edge = !w->native_epoll || !w->echoed;
+		w->echoed = true;
+	}
+	/* A poller queues itself before it scans under ep->lock. */
+	if (edge && waitqueue_active(&ep->poll_wait))
+		vepoll_wake_pollers(ep);
+	/*
+	 * Waiters are exclusive: a level-triggered watch is passed on by the
+	 * waiter that reports it (vepoll_send_events()). A waiter checks
+	 * rdllist and adds itself to ep->wq under ep->lock, so
+	 * waitqueue_active() cannot miss it.
+	 */
+	if (waitqueue_active(&ep->wq))
+		wake_up(&ep->wq);
+}
+
+/*
+ * The wakeup callback, run by the target under its wait-queue lock, maybe
+ * in IRQ context: only ep->lock is taken.
+ */
+static int vepoll_wake(wait_queue_entry_t *wait, unsigned int mode, int sync,
+		       void *key)
+{
+	struct vepoll_pwq *pwq = container_of(wait, struct vepoll_pwq, wait);
+	struct vepoll_watch *w = pwq->watch;
+	struct vepoll_instance *ep = w->ep;
+	__poll_t pollflags = key_to_poll(key);
+	unsigned long flags;
+
+	spin_lock_irqsave(&ep->lock, flags);
+	/* A key without our conditions cannot make the watch reportable. */
+	if (!w->disarmed &&
+	    (!pollflags || (pollflags & vepoll_interest(w->events))))
+		vepoll_queue_ready(ep, w, true);
+	spin_unlock_irqrestore(&ep->lock, flags);
+
+	if (pollflags & POLLFREE) {
+		/* The queue is being freed: detach, and publish that last. */
+		list_del_init(&wait->entry);
+		/* Pairs with vepoll_pwq_remove(), which may then free @pwq. */
+		smp_store_release(&pwq->whead, NULL);
+	}
+	return 0;
+}
+
+/* The poll-table callback: vfs_poll() hands over each queue to hook. */
+static void vepoll_queue_proc(struct file *file, wait_queue_head_t *whead,
+			      poll_table *pt)
+{
+	struct vepoll_pqueue *pq = container_of(pt, struct vepoll_pqueue, pt);
+	struct vepoll_watch *w = pq->watch;
+	struct vepoll_pwq *pwq;
+
+	if (!w)
+		return;
+	pwq = kmem_cache_alloc(vepoll_pwq_cache, GFP_KERNEL);
+	if (!pwq) {
+		pq->watch = NULL;
+		return;
+	}
+	init_waitqueue_func_entry(&pwq->wait, vepoll_wake);
+	pwq->whead = whead;
+	pwq->watch = w;
+	pwq->next = w->pwqs;
+	w->pwqs = pwq;
+	add_wait_queue(whead, &pwq->wait);
+}
+
+static void vepoll_pwq_remove(struct vepoll_pwq *pwq)
+{
+	wait_queue_head_t *whead;
+
+	/* A queue freed with POLLFREE is freed after an RCU grace period. */
+	rcu_read_lock();
+	/* Pairs with the release in vepoll_wake(). */
+	whead = smp_load_acquire(&pwq->whead);
+	if (whead)
+		remove_wait_queue(whead, &pwq->wait);
+	rcu_read_unlock();
+	kmem_cache_free(vepoll_pwq_cache, pwq);
+}
+
+/**
+ * vepoll_watch_hook() - hook a new watch on its target's queues
+ * @w: the watch
+ * @revents: the target's readiness, masked as vepoll_watch_poll() does
+ *
+ * Return: 0, or -ENOMEM with some of the queues hooked (undo with
+ * vepoll_watch_unhook()).
+ */
+int vepoll_watch_hook(struct vepoll_watch *w, __poll_t *revents)
+{
+	struct vepoll_pqueue pq;
+
+	pq.watch = w;
+	init_poll_funcptr(&pq.pt, vepoll_queue_proc);
+	*revents = vepoll_watch_poll(w, &pq.pt, 0);
+	return pq.watch ? 0 : -ENOMEM;
+}
+
+/**
+ * vepoll_watch_unhook() - take a watch off its target's queues
+ * @w: the watch
+ *
+ * Once remove_wait_queue() returns, no callback runs on the watch any
+ * more.
+ */
+void vepoll_watch_unhook(struct vepoll_watch *w)
+{
+	while (w->pwqs) {
+		struct vepoll_pwq *pwq = w->pwqs;
+
+		w->pwqs = pwq->next;
+		vepoll_pwq_remove(pwq);
+	}
+}
+
+/**
+ * vepoll_watch_poll() - current readiness of a watch's target
+ * @w: the watch
+ * @pt: poll table hooking the target's queues, or NULL to only look
+ * @depth: nesting depth of @w's instance (0 for an outermost instance)
+ *
+ * An instance target is polled directly, one level deeper, so that lockdep
+ * sees its mutex at its own subclass.
+ *
+ * Return: the target's readiness masked with what @w reports.
+ */
+__poll_t vepoll_watch_poll(struct vepoll_watch *w, poll_table *pt, int depth)
+{
+	__poll_t interest = vepoll_interest(w->events);
+	poll_table look;
+	__poll_t revents;
+
+	if (!pt) {
+		init_poll_funcptr(&look, NULL);
+		pt = &look;
+	}
+	pt->_key = interest;
+	if (vepoll_is_instance_file(w->file))
+		revents = vepoll_instance_poll(w->file->private_data, pt,
+					       depth + 1, false);
+	else
+		revents = vfs_poll(w->file, pt);
+	return revents & interest;
+}
+
+/**
+ * vepoll_queue_if_ready() - queue a watch if its target is ready now
+ * @ep: its instance
+ * @w: the watch
+ * @revents: the readiness vepoll_watch_poll() found
+ *
+ * As a wakeup would have (ADD, MOD).
+ */
+void vepoll_queue_if_ready(struct vepoll_instance *ep,
+			   struct vepoll_watch *w, __poll_t revents)
+{
+	if (!revents)
+		return;
+	spin_lock_irq(&ep->lock);
+	if (!w->disarmed)
+		vepoll_queue_ready(ep, w, false);
+	spin_unlock_irq(&ep->lock);
+}
+
+/*
+ * Take the ready list private. The callbacks leave a watch that is on the
+ * private list alone (it is linked), and re-queue it on ep->rdllist once
+ * it has been unlinked for reporting, so no wakeup is lost meanwhile.
+ */
+static void vepoll_start_scan(struct vepoll_instance *ep,
+			      struct list_head *txlist)
+{
+	spin_lock_irq(&ep->lock);
+	list_splice_init(&ep->rdllist, txlist);
+	spin_unlock_irq(&ep->lock);
+}
+
+/*
+ * Put back what the scan did not consume, ahead of what was queued
+ * meanwhile, and pass the baton: another waiter may take what is left.
+ */
+static void vepoll_finish_scan(struct vepoll_instance *ep,
+			       struct list_head *txlist)
+{
+	lockdep_assert_held(&ep->lock);
+	list_splice(txlist, &ep->rdllist);
+	/* ep->lock orders this with a waiter's check of rdllist. */
+	if (!list_empty(&ep->rdllist) && waitqueue_active(&ep->wq))
+		wake_up(&ep->wq);
+}
+
+static void vepoll_done_scan(struct vepoll_instance *ep,
+			     struct list_head *txlist)
+{
+	spin_lock_irq(&ep->lock);
+	vepoll_finish_scan(ep, txlist);
+	spin_unlock_irq(&ep->lock);
+}
+
+/*
+ * After @w was reported: where it goes next. A wakeup while it was being
+ * reported may have queued it again, which only a one-shot undoes.
+ */
+static void vepoll_requeue_reported(struct vepoll_instance *ep,
+				    struct vepoll_watch *w)
+{
+	lockdep_assert_held(&ep->lock);
+	if (w->events & VEPOLLONESHOT) {
+		w->disarmed = true;
+		list_del_init(&w->rdllink);
+	} else if (!(w->events & VEPOLLET) && list_empty(&w->rdllink)) {
+		list_add_tail(&w->rdllink, &ep->rdllist);
+		w->echoed = false;
+	}
+}
+
+/* Re-poll @w and copy its event out; ep->lock is not held. */
+static int vepoll_report(struct vepoll_watch *w,
+			 struct vepoll_event __user *uevent)
+{
+	struct vepoll_event event = {};
+	__poll_t revents;
+
+	revents = vepoll_watch_poll(w, NULL, 0);
+	if (!revents)
+		return 0;
+	event.events = (__force u32)revents;
+	event.data = w->data;
+	return copy_to_user(uevent, &event, sizeof(event)) ? -EFAULT : 1;
+}
+
+/**
+ * vepoll_send_events() - report ready watches to user space
+ * @ep: the instance
+ * @uevents: user buffer of @maxevents entries, checked with access_ok()
+ * @maxevents: at least 1
+ *
+ * Events are copied one at a time; a watch whose event could not be
+ * copied is left pending, whatever its mode. ep->lock is dropped only
+ * around the poll and the copy of each watch: one lock round trip per
+ * event.
+ *
+ * Return: the number of events copied, or -EFAULT if the first copy
+ * failed.
+ */
+int vepoll_send_events(struct vepoll_instance *ep,
+		       struct vepoll_event __user *uevents, int maxevents)
+{
+	LIST_HEAD(txlist);
+	int sent = 0;
+
+	vepoll_lock(ep);
+	spin_lock_irq(&ep->lock);
+	list_splice_init(&ep->rdllist, &txlist);
+	while (sent < maxevents && !list_empty(&txlist)) {
+		struct vepoll_watch *w = list_first_entry(&txlist,
+							  struct vepoll_watch,
+							  rdllink);
+		int reported;
+
+		/* Unlinked, so a wakeup from now on queues it again. */
+		list_del_init(&w->rdllink);
+		if (w->disarmed)
+			continue;
+		spin_unlock_irq(&ep->lock);
+		reported = vepoll_report(w, &uevents[sent]);
+		spin_lock_irq(&ep->lock);
+
+		if (reported < 0) {
+			/* Not delivered: pending still, in front. */
+			if (list_empty(&w->rdllink))
+				list_add(&w->rdllink, &txlist);
+			if (!sent)
+				sent = -EFAULT;
+			break;
+		}
+		/* Not ready any more: its next wakeup queues it again. */
+		if (reported) {
+			sent++;
+			vepoll_requeue_reported(ep, w);
+		}
+	}
+	vepoll_finish_scan(ep, &txlist);
+	spin_unlock_irq(&ep->lock);
+	vepoll_unlock(ep);
+	return sent;
+}
+
+/**
+ * vepoll_is_native_epoll() - is a file a native epoll instance?
+ * @file: any file
+ *
+ * is_file_epoll() is not exported; epoll's anon inode name is stable ABI
+ * (it shows in /proc/PID/fd).
+ *
+ * Return: true for an epoll file, whose poll takes that epoll's mutex.
+ */
+bool vepoll_is_native_epoll(const struct file *file)
+{
+	static const char name[] = "[eventpoll]";
+	const struct qstr *d_name = &file->f_path.dentry->d_name;
+
+	/* Every ADD asks: the length alone rules out most files. */
+	return d_name->len == sizeof(name) - 1 &&
+	       !memcmp(d_name->name, name, sizeof(name) - 1);
+}
+
+/*
+ * Readiness of a queued watch, for a poll of its instance. A native
+ * epoll's poll takes that epoll's mutex, which the task that polls us from
+ * a native epoll may hold already (instance in epoll in instance: a cycle
+ * neither side can refuse), so under a foreign poll a queued native epoll
+ * target counts as ready without being asked: at worst a spurious POLLIN.
+ */
+static __poll_t vepoll_scan_poll(struct vepoll_watch *w, int depth,
+				 bool foreign)
+{
+	poll_table look;
+
+	if (vepoll_is_instance_file(w->file)) {
+		init_poll_funcptr(&look, NULL);
+		return vepoll_instance_poll(w->file->private_data, &look,
+					    depth + 1, foreign) &
+		       vepoll_interest(w->events);
+	}
+	if (foreign && w->native_epoll)
+		return vepoll_interest(w->events) & (EPOLLIN | EPOLLRDNORM);
+	return vepoll_watch_poll(w, NULL, depth);
+}
+
+/**
+ * vepoll_instance_poll() - readiness of an instance, as poll() sees it
+ * @ep: the instance
+ * @pt: poll table of the caller (hooks @ep->poll_wait), or one with no
+ *	callback
+ * @depth: nesting depth, the lockdep subclass of @ep->mtx
+ * @foreign: the poll comes from outside vepoll (poll, select, a native
+ *	epoll), whose caller may hold a native epoll's mutex
+ *
+ * Readable while at least one watch would be reported by a wait. Looking
+ * consumes nothing: ET and ONESHOT state are left as they are. When @ep's
+ * mtx cannot be had (vepoll_lock_poll()), the answer is whether the ready
+ * list is empty, and the pollers are woken to look again once it is free.
+ *
+ * Return: EPOLLIN | EPOLLRDNORM, or 0.
+ */
+__poll_t vepoll_instance_poll(struct vepoll_instance *ep, poll_table *pt,
+			      int depth, bool foreign)
+{
+	struct vepoll_watch *w, *tmp;
+	__poll_t res = 0;
+	LIST_HEAD(txlist);
+
+	poll_wait(ep->file, &ep->poll_wait, pt);
+
+	if (!vepoll_lock_poll(ep, depth, foreign)) {
+		/* Ask the holder to wake us once it lets go, then retry. */
+		set_bit(0, &ep->poll_missed);
+		/* Pairs with the barrier in vepoll_unlock(). */
+		smp_mb__after_atomic();
+		if (!vepoll_lock_poll(ep, depth, foreign))
+			return list_empty_careful(&ep->rdllist) ? 0 :
+			       EPOLLIN | EPOLLRDNORM;
+	}
+	vepoll_start_scan(ep, &txlist);
+	list_for_each_entry_safe(w, tmp, &txlist, rdllink) {
+		if (!w->disarmed && vepoll_scan_poll(w, depth, foreign)) {
+			res = EPOLLIN | EPOLLRDNORM;
+			break;
+		}
+		/* Stale entry: its next wakeup queues it again. */
+		spin_lock_irq(&ep->lock);
+		list_del_init(&w->rdllink);
+		spin_unlock_irq(&ep->lock);
+	}
+	vepoll_done_scan(ep, &txlist);
+	vepoll_unlock(ep);
+	return res;
+}
+
+/**
+ * vepoll_wake_pollers() - wake the pollers of an instance file, soon
+ * @ep: the instance
+ *
+ * Called with locks held, maybe in IRQ context: the wakeup runs from
+ * @ep->poll_work, so that it holds nothing that a poller's callback (an
+ * outer instance, a native epoll) may take in turn.
+ */
+void vepoll_wake_pollers(struct vepoll_instance *ep)
+{
+	irq_work_queue(&ep->poll_work);
+}
+
+/**
+ * vepoll_poll_work() - the irq_work that wakes an instance's pollers
+ * @work: &ep->poll_work
+ */
+void vepoll_poll_work(struct irq_work *work)
+{
+	struct vepoll_instance *ep = container_of(work, struct vepoll_instance,
+						  poll_work);
+
+	wake_up_poll(&ep->poll_wait, EPOLLIN | EPOLLRDNORM);
+}
+
+static bool vepoll_events_available(struct vepoll_instance *ep)
+{
+	/* Unlocked peek: a waker queues under ep->lock, then wakes us. */
+	return !list_empty_careful(&ep->rdllist);
+}
+
+/*
+ * Queue the waiter unless something is ready. The check and the enqueue
+ * are one step under ep->lock, the lock under which wakers queue a watch
+ * and test waitqueue_active(), so no wakeup falls between them. Waiters
+ * are exclusive: one wakeup, one waiter (see vepoll_done_scan()).
+ */
+static bool vepoll_prepare_to_sleep(struct vepoll_instance *ep,
+				    struct wait_queue_entry *wait)
+{
+	bool sleep;
+
+	spin_lock_irq(&ep->lock);
+	set_current_state(TASK_INTERRUPTIBLE);
+	sleep = list_empty(&ep->rdllist) && !signal_pending(current);
+	if (sleep)
+		add_wait_queue_exclusive(&ep->wq, wait);
+	spin_unlock_irq(&ep->lock);
+	return sleep;
+}
+
+static long vepoll_do_wait(struct vepoll_instance *ep,
+			   struct vepoll_event __user *uevents, int maxevents,
+			   int timeout_ms)
+{
+	unsigned int wait_ms = timeout_ms < 0 ? vepoll_wait_cap_ms : timeout_ms;
+	bool timed_out = wait_ms == 0;
+	ktime_t expires = 0;
+	DEFINE_WAIT(wait);
+	int res;
+
+	/* A poll reads no clock: the hot path of event loops. */
+	if (!timed_out)
+		expires = ktime_add_ms(ktime_get(), wait_ms);
+
+	for (;;) {
+		if (vepoll_events_available(ep)) {
+			res = vepoll_send_events(ep, uevents, maxevents);
+			if (res)
+				return res;
+			/*
+			 * Only stale watches: a cycle through a native epoll
+			 * can keep re-queueing them, so the deadline must not
+			 * depend on ever sleeping.
+			 */
+			if (!timed_out && ktime_after(ktime_get(), expires))
+				timed_out = true;
+			cond_resched();
+		}
+		if (timed_out)
+			return 0;
+		if (signal_pending(current))
+			return -EINTR;
+
+		if (vepoll_prepare_to_sleep(ep, &wait))
+			timed_out = !schedule_hrtimeout_range(&expires,
+						current->timer_slack_ns,
+						HRTIMER_MODE_ABS);
+		finish_wait(&ep->wq, &wait);
+	}
+}
+
+/*
+ * epoll_pwait(2): wait under @sigmask. The old mask is restored on return,
+ * except after EINTR: then signal delivery restores it once the handler
+ * of the signal that interrupted the wait has run.
+ */
+static int vepoll_set_sigmask(const struct vepoll_wait_args *args)
+{
+	sigset_t kmask;
+
+	if (args->sigsetsize != sizeof(sigset_t))
+		return -EINVAL;
+	if (copy_from_user(&kmask, u64_to_user_ptr(args->sigmask),
+			   sizeof(kmask)))
+		return -EFAULT;
+	sigdelsetmask(&kmask, sigmask(SIGKILL) | sigmask(SIGSTOP));
+	current->saved_sigmask = current->blocked;
+	sigprocmask(SIG_SETMASK, &kmask, NULL);
+	set_restore_sigmask();
+	return 0;
+}
+
+static void vepoll_restore_sigmask(long res)
+{
+	if (res == -EINTR)
+		return;
+	clear_restore_sigmask();
+	sigprocmask(SIG_SETMASK, &current->saved_sigmask, NULL);
+}
+
+static long vepoll_wait_on(const struct vepoll_wait_args *args)
+{
+	struct vepoll_event __user *uevents = u64_to_user_ptr(args->events);
+	struct fd f;
+	long res;
+
+	if (!args->maxevents ||
+	    args->maxevents > INT_MAX / sizeof(struct vepoll_event) ||
+	    args->flags)
+		return -EINVAL;
+	if (!access_ok(uevents, args->maxevents * sizeof(struct vepoll_event)))
+		return -EFAULT;
+
+	f = fdget(args->epfd);
+	if (!f.file)
+		return -EBADF;
+	res = -EINVAL;
+	if (vepoll_is_instance_file(f.file))
+		res = vepoll_do_wait(f.file->private_data, uevents,
+				     args->maxevents, args->timeout_ms);
+	fdput(f);
+	return res;
+}
+
+/**
+ * vepoll_wait() - wait for events on an instance (VEPOLL_IOC_WAIT)
+ * @args: the arguments, already copied from user space
+ *
+ * Errors come in the order of Linux's epoll_pwait(): the signal mask
+ * (EINVAL, EFAULT), then maxevents and flags (EINVAL), the event buffer
+ * (EFAULT), epfd (EBADF, EINVAL). A signal ends the wait with EINTR; it is
+ * never restarted.
+ *
+ * Return: the number of events written, 0 on timeout, or a negative errno.
+ */
+long vepoll_wait(const struct vepoll_wait_args *args)
+{
+	long res;
+
+	if (args->sigmask) {
+		res = vepoll_set_sigmask(args);
+		if (res)
+			return res;
+	}
+	res = vepoll_wait_on(args);
+	if (args->sigmask)
+		vepoll_restore_sigmask(res);
+	return res;
+}
+
+/**
+ * vepoll_event_init() - create the slab cache of wait-queue entries
+ *
+ * Charged to the memory cgroup of the task that adds the watch.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int vepoll_event_init(void)
+{
+	vepoll_pwq_cache = KMEM_CACHE(vepoll_pwq, SLAB_ACCOUNT);
+	return vepoll_pwq_cache ? 0 : -ENOMEM;
+}
+
+/**
+ * vepoll_event_exit() - destroy the slab cache of wait-queue entries
+ */
+void vepoll_event_exit(void)
+{
+	kmem_cache_destroy(vepoll_pwq_cache);
+}
