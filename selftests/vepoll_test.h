@@ -390,21 +390,38 @@ static inline char vp_task_state(pid_t pid, pid_t tid)
  * Fork a child that holds what it inherited (but @drop, unless -1) until
  * the parent closes @sync[1], then exits (1 if its read fails). The
  * parent's read end @sync[0] is closed. Returns the child's pid, or
- * -errno.
+ * -errno, only once the child has closed @drop: from then on the parent
+ * may count on the child not holding it (without the wait, whether the
+ * child's copy is still open when the parent looks is a race).
  */
 static inline pid_t vp_fork_holder(int sync[2], int drop)
 {
-	pid_t pid = fork();
+	int ready[2], err;
+	pid_t pid;
 	char c;
 
-	if (pid < 0)
+	if (pipe2(ready, O_CLOEXEC))
 		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		err = errno;
+		close(ready[0]);
+		close(ready[1]);
+		return -err;
+	}
 	if (!pid) {
 		close(sync[1]);
+		close(ready[0]);
 		if (drop >= 0)
 			close(drop);
+		/* The parent's read of @ready ends (EOF): @drop is closed. */
+		close(ready[1]);
 		_exit(read(sync[0], &c, 1) < 0);
 	}
+	close(ready[1]);
+	while (read(ready[0], &c, 1) < 0 && errno == EINTR)
+		;
+	close(ready[0]);
 	close(sync[0]);
 	return pid;
 }
