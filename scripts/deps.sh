@@ -1,43 +1,66 @@
 #!/usr/bin/env bash
 # scripts/deps.sh — install the Debian packages the vepoll dev tooling needs.
 #
-# usage: scripts/deps.sh [--kernel-build] [--check] [PACKAGE...]
-#   --kernel-build  also install what building a (debug) kernel from
-#                   linux-source needs (bc, bison, flex, libelf-dev, ...).
-#   --check         only report what is missing; exit 1 if anything is.
-#   PACKAGE...      also these packages (what one script alone needs).
+# usage: scripts/deps.sh [--kernel-build] [--python-suites] [--redis]
+#                        [--check] [PACKAGE...]
+#   (none)           what building the module, make lint, the selftests
+#                    (64 and 32-bit), the demo, libvepoll and its tests and
+#                    the VM need: all of scripts/demo.sh (scripts/test.sh
+#                    adds --python-suites and --kernel-build)
+#   --kernel-build   also what building the debug kernel from linux-source
+#                    needs (scripts/debug-kernel.sh: bc, bison, flex, ...)
+#   --python-suites  also Debian's Python test suites (libpython3.11-
+#                    testsuite), for scripts/realprograms.sh [--quick]
+#   --redis          also redis-server and redis-benchmark, for
+#                    scripts/realprograms.sh without --quick
+#   --check          only report what is missing; exit 1 if anything is
+#   PACKAGE...       also these packages (what one script alone needs)
 #
-# Idempotent and silent when everything is already installed. Runs
-# `apt-get update` once, and only when something is missing. Must be root to
-# install; without root it lists what is missing and exits 1.
+# Needs nothing but bash, coreutils and apt (dpkg-query, apt-get): it is
+# what every entry script runs first, on a machine that has no make and no
+# compiler yet. Idempotent and silent when everything is already installed.
+# Runs `apt-get update` once, and only when something is missing. Must be
+# root to install; without root it lists what is missing and exits 1.
 set -euo pipefail
 
-# Module build + VM boot (scripts/vm.sh) + static analysis + selftests.
+# Module build + VM boot (scripts/vm.sh) + static analysis + selftests +
+# libvepoll. The guest runs the host's own root (read-only, over 9p), so
+# what a test runs in the VM is installed here too.
 pkgs=(
+	make gcc libc6-dev   # kbuild, the selftests, the demo, libvepoll
+	g++                  # the uapi and libvepoll headers as C++11/C++17
+	gcc-multilib         # 32-bit selftests (compat ioctl)
+	binutils             # ld, ar (libvepoll.a), readelf (vm.sh's PVH boot)
+	pkg-config           # lib tests: programs built against vepoll.pc
+	perl                 # checkpatch.pl (make lint), kbuild's scripts
+	git                  # make lint lists the sources with git ls-files
 	qemu-system-x86      # the VM (TCG)
 	linux-image-amd64    # a kernel to boot in the VM
 	linux-headers-amd64  # the kbuild tree to build vepoll.ko against
 	busybox-static       # the VM's initramfs userland
-	sparse               # make C=1
-	linux-source         # ioctl-number.rst, reference sources, debug kernel
-	gcc-multilib         # 32-bit selftests (compat ioctl)
-	make gcc
+	sparse               # make C=2
+	linux-source         # checkpatch.pl, kselftest_harness.h, debug kernel
 	cpio                 # initramfs archive
 	kmod                 # insmod/rmmod/modinfo (host checks and guest)
-	xz-utils zstd        # compressed kernel modules (.ko.xz / .ko.zst)
-	coreutils sed util-linux  # timeout, sed -u, dmesg, setsid
-	python3              # selftest helpers run in the guest via 9p
+	xz-utils zstd        # the linux-source tarball; compressed .ko files
+	coreutils sed util-linux  # timeout, sed -u, dmesg, setsid, flock
+	python3              # Debian's /usr/bin/python3: bench.sh, realprograms.sh
 )
-# Building a kernel from linux-source (debug kernel with KASAN/lockdep).
-kbuild_pkgs=(bc bison flex libelf-dev libssl-dev dwarves rsync)
+# Building a kernel from linux-source (scripts/debug-kernel.sh).
+kbuild_pkgs=(build-essential bc bison flex libelf-dev libssl-dev dwarves rsync)
+# Python's own test suites (test_epoll, test_selectors, test_asyncio).
+python_pkgs=(python3.11 libpython3.11-testsuite)
+redis_pkgs=(redis-server redis-tools)
 
 check_only=0
 for arg in "$@"; do
 	case $arg in
 	--kernel-build) pkgs+=("${kbuild_pkgs[@]}") ;;
+	--python-suites) pkgs+=("${python_pkgs[@]}") ;;
+	--redis) pkgs+=("${redis_pkgs[@]}") ;;
 	--check) check_only=1 ;;
 	-h | --help)
-		sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
 		exit 0
 		;;
 	-*)

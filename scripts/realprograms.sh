@@ -11,8 +11,9 @@
 #   --rounds N redis rounds per side (default 3)
 #   --param    module parameter, passed to scripts/vm.sh
 #
-# Installs what it needs (scripts/deps.sh, then libpython3.11-testsuite,
-# redis-server and redis-tools with apt-get), builds lib/, then in one VM:
+# Installs what it needs (scripts/deps.sh --python-suites, and without
+# --quick --redis: libpython3.11-testsuite, redis-server, redis-tools),
+# builds lib/, then in one VM:
 #   1. Debian's /usr/bin/python3 -m test -v test_epoll test_selectors
 #      [test_asyncio], with the shim preloaded, in /tmp; first a check that
 #      the shim gives Python a vepoll instance (its fdinfo has vepoll-id:)
@@ -165,9 +166,9 @@ start=$SECONDS
 out=build/realprograms
 mkdir -p "$out"
 
-pkgs=(libpython3.11-testsuite python3.11)
-((quick)) || pkgs+=(redis-server redis-tools)
-"$top/scripts/deps.sh" "${pkgs[@]}"
+deps=(--python-suites)
+((quick)) || deps+=(--redis)
+"$top/scripts/deps.sh" "${deps[@]}"
 
 make -s -C lib
 
