@@ -3,7 +3,9 @@
 # make            build vepoll.ko against KDIR
 # make lint       W=1 build, sparse (C=2) and checkpatch --strict: all clean
 # make check      the whole test suite (lint, build, selftests in the VM on
-#                 Debian's kernel and on the debug kernel)
+#                 Debian's kernel and on the debug kernel): scripts/test.sh,
+#                 which, as scripts/demo.sh (make demo), needs no make to
+#                 start (it installs it: scripts/deps.sh)
 # make check-debug  only the debug-kernel lane (KASAN, lockdep, kmemleak)
 # make demo       the demo, in the VM
 # make bench      vepoll against epoll and poll(2), in the VM

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# make demo: boot the VM, load vepoll.ko and run examples/vepoll_demo.
-# Installs what it needs (scripts/deps.sh).
+# The README's demo command (also `make demo`): boot the VM, load vepoll.ko
+# and run examples/vepoll_demo. Needs only bash to start: it installs the
+# rest first (scripts/deps.sh; as root, on Debian 12).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)

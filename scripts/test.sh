@@ -1,6 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# make check: everything that proves vepoll, on a fresh Debian 12 machine.
+# The README's test command (also `make check`, and what CI runs): everything
+# that proves vepoll, on a fresh Debian 12 machine, as root. Needs only bash
+# to start: it installs the rest first (scripts/deps.sh).
 #
 #   1. make lint (W=1, sparse, checkpatch --strict)
 #   2. build the module, the selftests (64-bit and 32-bit) and the demo
@@ -12,8 +14,7 @@
 #      debug-kernel.sh, cached), the same selftests, then a kmemleak scan
 #
 # Any failed test, or a kernel warning, BUG, oops, KASAN, UBSAN, lockdep or
-# kmemleak report on a guest console, fails the run. Installs what it needs
-# (scripts/deps.sh). Ends with one line:
+# kmemleak report on a guest console, fails the run. Ends with one line:
 # "selftests: N passed, N failed, N skipped".
 #
 #   scripts/test.sh [--no-debug | --debug-only]
@@ -51,9 +52,13 @@ run() {
 	fi
 }
 
+# Everything every lane needs, in one apt-get run, before anything else:
+# on a fresh machine there is no make or compiler before this.
 step "dependencies"
-scripts/deps.sh
-[ "$lanes" = debian ] || scripts/deps.sh --kernel-build
+deps=()
+[ "$lanes" = debug ] || deps+=(--python-suites)
+[ "$lanes" = debian ] || deps+=(--kernel-build)
+scripts/deps.sh "${deps[@]}"
 
 step "make lint"
 make -s lint || status=1
