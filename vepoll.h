@@ -1,41 +1,66 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Objects shared by the vepoll module's files.
+ * Objects shared by the vepoll module's files: what each one is, who keeps
+ * it alive, and which lock guards what. Every path follows these rules.
+ *
+ * LIFETIMES
+ *
+ * An instance (struct vepoll_instance) lives exactly as long as its file:
+ * the file's release destroys it. Whoever uses an instance holds a
+ * reference on that file: an ioctl its fdget(), an outer instance the
+ * reference it takes around each poll (vepoll_watch_fget()).
+ *
+ * A watch (struct vepoll_watch) belongs to its instance and is freed only
+ * by a holder of ep->mtx. It holds no reference on its file, as in Linux:
+ * @file is a key, and the file is dereferenced only through a reference
+ * that vepoll_watch_fget() took while the count was above zero, or the
+ * one the CTL caller holds. When the file's last reference goes, the
+ * watch is killed from the close path (vepoll_target.c): off the target's
+ * wait queues and the ready list, @dead set, moved to ep->dead. The next
+ * holder of ep->mtx frees it (vepoll_lock()). The close path itself never
+ * frees a watch, never sleeps and never takes ep->mtx.
+ *
+ * A target (struct vepoll_target, private to vepoll_target.c) gathers the
+ * watches on one file, in any instance, in a hash table looked up under
+ * RCU; it is freed after a grace period once its last watch is gone. A
+ * file whose close the kernel does not announce (FMODE_NONOTIFY) is
+ * pinned: its target holds one reference, dropped by the reaper once that
+ * reference is the only one left.
  *
  * LOCKING
  *
- * Locks, outermost first; a lock is only taken while holding locks above
- * it in this list:
+ * Sleeping locks, outermost first; a lock is only taken while holding
+ * locks above it in this list:
  *
- *   vepoll_registry_mutex   (vepoll_registry.c) the registry and its counters;
- *                           held while an instance is freed, and by a
- *                           watched file's last close while it removes
- *                           the watches on it (vepoll_target.c); held
- *                           across an ADD whose target is an instance, so
- *                           that the cycle check and the insertion are one
- *                           step (vepoll_nest.c)
- *   ep->mtx                 (per instance) the watch tree and watch data;
- *                           an instance polling an inner instance takes
- *                           the inner mtx with subclass = nesting depth
- *   vepoll_marks_mutex      (vepoll_target.c) making and destroying the
- *                           fsnotify marks, then fsnotify's own group
- *                           mark_mutex
- *   vepoll_nest_lock        (vepoll_nest.c) the instance-in-instance graph
- *   vepoll_targets_lock     (vepoll_target.c) the watches of each file,
- *                           the marks' hash table and users
+ *   ep->mtx                 (per instance) the watch tree, each watch's
+ *                           @data, the freeing of watches; an instance
+ *                           polling an inner instance takes the inner mtx
+ *                           with subclass = nesting depth
+ *   vepoll_nest_mutex       (vepoll_nest.c) the instance-in-instance
+ *                           graph; nothing is taken under it
+ *   vepoll_sbmarks_mutex    (vepoll_target.c) making an fsnotify mark,
+ *                           then fsnotify's group mutex
+ *   vepoll_registry_mutex   (vepoll_registry.c) ids and instance counts;
+ *                           taken alone
  *
- * Wakeup callbacks run under the target's wait-queue lock, possibly in IRQ
- * context, so on that path only spinlocks are taken, with IRQs disabled:
+ * Spinlocks, which the close path and the wakeup callbacks take; the
+ * close path runs inside fsnotify's SRCU read section, the callbacks
+ * under a target's wait-queue lock, possibly in IRQ context:
  *
- *   target wait-queue lock -> ep->lock -> ep->wq.lock
+ *   target->lock -> target wait-queue lock   (unhooking a watch)
+ *   target->lock -> ep->lock -> ep->wq.lock  (killing a watch)
+ *   target wait-queue lock -> ep->lock -> ep->wq.lock  (a wakeup)
  *   ep->poll_work (irq_work) -> ep->poll_wait.lock -> outer ep->lock -> ...
  *
- * ep->lock (per instance) guards the ready list, the armed state of the
- * watches and additions to ep->wq. It is never held while calling into a
- * target (vfs_poll, wait-queue removal). The pollers of an instance file
- * (ep->poll_wait) are woken from an irq_work, with no lock held, so the
- * wakeup callbacks of nested files never nest poll_wait locks, whatever
- * mix of instances and native epoll files is nested.
+ * ep->lock (per instance, IRQ-safe) guards the ready list, the dead list,
+ * @scanning, and each watch's @rdllink, @events, @disarmed, @echoed and
+ * @dead. It is never held while calling into a target (vfs_poll,
+ * wait-queue removal). target->lock guards the target's watch list and
+ * whether a watch is still on it: the close path and a holder of ep->mtx
+ * removing a watch both take it, so exactly one of them unhooks the watch.
+ * The pollers of an instance file (ep->poll_wait) are woken from an
+ * irq_work with no lock held, so nested wakeups never nest poll_wait
+ * locks, whatever mix of instances and native epoll files is nested.
  */
 #ifndef _VEPOLL_H
 #define _VEPOLL_H
@@ -43,6 +68,7 @@
 #include <linux/fs.h>
 #include <linux/irq_work.h>
 #include <linux/list.h>
+#include <linux/lockdep.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/rbtree.h>
@@ -54,7 +80,7 @@
 
 #include "vepoll_uapi.h"
 
-/* Longest chain of instances watching instances (SPEC 3: ELOOP beyond). */
+/* Longest chain of instances watching instances; one more is ELOOP. */
 #define VEPOLL_MAX_NESTS	5
 
 /* Every condition bit a CTL mask may hold, and the two mode bits. */
@@ -75,39 +101,43 @@ extern unsigned int vepoll_max_user_instances;
  * @id: registry id, from 1, never reused while the instance lives
  * @owner: effective uid charged for the instance (max_user_instances)
  * @file: the anon-inode file standing for the instance
- * @mtx: serialises CTL, harvesting and fdinfo; protects @watches,
+ * @mtx: serialises CTL, harvesting, polls and fdinfo; guards @watches,
  *	@nr_watches and each watch's @data
  * @mtx_owner: task holding @mtx, to refuse a poll that re-enters it
- * @watches: every watch, keyed by (target file, fd)
+ * @watches: every watch, keyed by (target file, fd), dead ones included
  * @nr_watches: number of entries in @watches
- * @lock: protects @rdllist and each watch's @rdllink, @events, @disarmed,
- *	@echoed; taken from wakeup callbacks, which may run in IRQ context
+ * @lock: see LOCKING above
  * @rdllist: watches whose target signalled readiness, oldest first
+ * @dead: watches killed by their file's last close, to be freed
+ * @scanning: a holder of @mtx has taken the ready list private; what it
+ *	does not consume it puts back, so a waiter counts it as available
  * @wq: tasks sleeping in VEPOLL_IOC_WAIT (exclusive waiters)
  * @poll_wait: pollers of @file (poll, select, epoll, an outer instance)
  * @poll_work: wakes @poll_wait from a clean context (vepoll_event.c)
- * @poll_missed: bit 0 set by a poll that could not take @mtx; the holder
- *	wakes @poll_wait when it lets go, so the poller looks again
+ * @poll_missed: bit 0 set by a poll that found @mtx held by another task;
+ *	the holder wakes @poll_wait when it lets go, so the poller looks again
  * @children: watches of this instance whose target is an instance
  * @parents: watches of other instances whose target is this instance
  * @nest_gen: generation of the last nesting check that measured @nest_depth
  * @nest_depth: longest chain of instances measured from here
  *
  * @children, @parents, @nest_gen and @nest_depth are guarded by
- * vepoll_nest_lock (vepoll_nest.c).
+ * vepoll_nest_mutex (vepoll_nest.c).
  */
 struct vepoll_instance {
 	u32 id;
 	kuid_t owner;
 	struct file *file;
 
-	struct mutex mtx;		/* CTL, harvesting, fdinfo */
+	struct mutex mtx;		/* see LOCKING */
 	struct task_struct *mtx_owner;
 	struct rb_root watches;
 	unsigned int nr_watches;
 
-	spinlock_t lock;		/* ready list, armed state */
+	spinlock_t lock;		/* see LOCKING */
 	struct list_head rdllist;
+	struct list_head dead;
+	bool scanning;
 	wait_queue_head_t wq;
 	wait_queue_head_t poll_wait;
 	struct irq_work poll_work;
@@ -128,10 +158,12 @@ struct vepoll_pwq;
  * @rdllink: link in the instance's ready list, or in a harvester's private
  *	list while it reports the watch; empty otherwise
  * @ep: the instance the watch belongs to
- * @target: the watches on the same file, in any instance
- * @target_link: link in @target's list
- * @file: the watched file (first half of the key); not referenced, the
- *	watch is removed when the file is closed for the last time
+ * @target: the watches on the same file, in any instance; set at ADD and
+ *	never changed, freed with RCU (vepoll_target.c)
+ * @target_link: link in @target's list while the watch lives, in
+ *	@ep->dead once it is killed
+ * @file: the watched file (first half of the key); not referenced: see
+ *	LIFETIMES above
  * @fd: fd number the watch was added with (second half of the key)
  * @events: the mask given to ADD or MOD, mode bits included
  * @disarmed: a ONESHOT watch that reported and waits for MOD
@@ -139,8 +171,11 @@ struct vepoll_pwq;
  *	so found once, at ADD)
  * @echoed: a wakeup of a native epoll target found @w queued and woke the
  *	pollers; reset whenever @w is queued (vepoll_queue_ready())
+ * @dead: the file's last reference is gone; the watch is never polled or
+ *	reported again and waits on @ep->dead to be freed
  * @data: user cookie returned with every event
  * @pwqs: wait-queue entries this watch placed on the target's queues
+ * @nest_child: the target instance, when the target is an instance
  * @child_link: link in @ep's children, when the target is an instance
  * @parent_link: link in the target instance's parents
  */
@@ -156,8 +191,10 @@ struct vepoll_watch {
 	bool disarmed;
 	bool native_epoll;
 	bool echoed;
+	bool dead;
 	u64 data;
 	struct vepoll_pwq *pwqs;
+	struct vepoll_instance *nest_child;
 	struct list_head child_link;
 	struct list_head parent_link;
 };
@@ -165,8 +202,6 @@ struct vepoll_watch {
 /* vepoll_registry.c: the registry of instances and its limits. */
 struct vepoll_instance *vepoll_instance_alloc(void);
 void vepoll_instance_free(struct vepoll_instance *ep);
-void vepoll_registry_lock(void);
-void vepoll_registry_unlock(void);
 
 /* vepoll_fops.c: the anon-inode file that stands for an instance. */
 extern const struct file_operations vepoll_instance_fops;
@@ -176,8 +211,8 @@ int vepoll_create_fd(unsigned long flags);
 int vepoll_ctl(const struct vepoll_ctl_args *args);
 long vepoll_ctl_batch(const struct vepoll_ctl_batch *batch);
 void vepoll_watch_remove(struct vepoll_instance *ep, struct vepoll_watch *w);
+void vepoll_watch_reap(struct vepoll_instance *ep);
 void vepoll_watch_remove_all(struct vepoll_instance *ep);
-void vepoll_watch_remove_file(struct vepoll_instance *ep, struct file *file);
 int vepoll_watch_cache_init(void);
 void vepoll_watch_cache_exit(void);
 
@@ -195,7 +230,8 @@ int vepoll_send_events(struct vepoll_instance *ep,
 __poll_t vepoll_instance_poll(struct vepoll_instance *ep, poll_table *pt,
 			      int depth, bool foreign);
 void vepoll_wake_pollers(struct vepoll_instance *ep);
-bool vepoll_is_native_epoll(const struct file *file);
+bool vepoll_is_native_epoll(const struct file *file,
+			    const struct vepoll_instance *ep);
 void vepoll_poll_work(struct irq_work *work);
 long vepoll_wait(const struct vepoll_wait_args *args);
 int vepoll_event_init(void);
@@ -204,15 +240,16 @@ void vepoll_event_exit(void);
 /* vepoll_target.c: watched files, and learning of their last close. */
 int vepoll_target_attach(struct vepoll_watch *w);
 void vepoll_target_detach(struct vepoll_watch *w);
-struct vepoll_watch *vepoll_target_watch_of(struct vepoll_instance *ep,
-					    struct file *file);
 int vepoll_target_init(void);
 void vepoll_target_exit(void);
 
 /* vepoll_nest.c: instances inside instances. */
+void vepoll_nest_lock(void);
+void vepoll_nest_unlock(void);
 int vepoll_nest_check(struct vepoll_instance *ep, struct vepoll_instance *to);
 void vepoll_nest_link(struct vepoll_watch *w, struct vepoll_instance *to);
 void vepoll_nest_unlink(struct vepoll_watch *w);
+void vepoll_nest_release(struct vepoll_instance *ep);
 
 /**
  * vepoll_interest() - conditions a watch reports
@@ -226,6 +263,24 @@ static inline __poll_t vepoll_interest(u32 events)
 {
 	return (__force __poll_t)((events & VEPOLL_CONDITIONS) |
 				  VEPOLLERR | VEPOLLHUP);
+}
+
+/**
+ * vepoll_watch_fget() - a reference on a watch's file, to poll it
+ * @w: the watch; @w->ep->lock is held
+ *
+ * As Linux's epi_fget(): the reference is taken only while the count is
+ * above zero. A watch that is not dead has a file whose close path has
+ * not passed vepoll yet, so the file is still there to look at.
+ *
+ * Return: the file, or NULL if its last reference is gone.
+ */
+static inline struct file *vepoll_watch_fget(struct vepoll_watch *w)
+{
+	lockdep_assert_held(&w->ep->lock);
+	if (w->dead || !get_file_rcu(w->file))
+		return NULL;
+	return w->file;
 }
 
 /**

@@ -13,6 +13,7 @@
 #include "vepoll.h"
 
 static struct kmem_cache *vepoll_watch_cache __ro_after_init;
+
 static struct vepoll_watch *vepoll_watch_find(struct vepoll_instance *ep,
 					      struct file *file, int fd)
 {
@@ -55,26 +56,41 @@ static void vepoll_watch_insert(struct vepoll_instance *ep,
 }
 
 /**
- * vepoll_watch_remove() - drop one watch
+ * vepoll_watch_remove() - drop one watch, live or dead
  * @ep: its instance, whose mtx the caller holds
  * @w: the watch; off any harvester's list
  *
- * Unhooks the target's queues first: once remove_wait_queue() returns, no
- * callback runs on the watch any more, so it can be freed at once.
+ * Once vepoll_target_detach() returns, neither a wakeup callback nor the
+ * close path touches the watch any more, so it can be freed at once.
  */
 void vepoll_watch_remove(struct vepoll_instance *ep, struct vepoll_watch *w)
 {
-	vepoll_watch_unhook(w);
-
-	spin_lock_irq(&ep->lock);
-	list_del_init(&w->rdllink);
-	spin_unlock_irq(&ep->lock);
-
+	vepoll_target_detach(w);
 	rb_erase(&w->node, &ep->watches);
 	ep->nr_watches--;
 	vepoll_nest_unlink(w);
-	vepoll_target_detach(w);
 	kmem_cache_free(vepoll_watch_cache, w);
+}
+
+/**
+ * vepoll_watch_reap() - free the watches the close path killed
+ * @ep: the instance, whose mtx the caller has just taken
+ *
+ * Costs one look at an empty list when no watched file was closed.
+ */
+void vepoll_watch_reap(struct vepoll_instance *ep)
+{
+	struct vepoll_watch *w;
+
+	while (!list_empty_careful(&ep->dead)) {
+		spin_lock_irq(&ep->lock);
+		w = list_first_entry_or_null(&ep->dead, struct vepoll_watch,
+					     target_link);
+		spin_unlock_irq(&ep->lock);
+		if (!w)
+			break;
+		vepoll_watch_remove(ep, w);
+	}
 }
 
 /**
@@ -92,52 +108,46 @@ void vepoll_watch_remove_all(struct vepoll_instance *ep)
 	vepoll_unlock(ep);
 }
 
-/**
- * vepoll_watch_remove_file() - drop every watch of an instance on a file
- * @ep: the instance, whose mtx the caller holds
- * @file: a file being closed for the last time
- */
-void vepoll_watch_remove_file(struct vepoll_instance *ep, struct file *file)
+/* A new watch for ADD, after the ELOOP check: EEXIST, ENOSPC, ENOMEM. */
+static struct vepoll_watch *vepoll_watch_new(struct vepoll_instance *ep,
+					     struct file *file, int fd,
+					     const struct vepoll_event *event)
 {
 	struct vepoll_watch *w;
-
-	while ((w = vepoll_target_watch_of(ep, file)))
-		vepoll_watch_remove(ep, w);
-}
-
-static int vepoll_watch_add(struct vepoll_instance *ep, struct file *file,
-			    int fd, const struct vepoll_event *event)
-{
-	struct vepoll_watch *w;
-	__poll_t revents;
-	int err;
 
 	if (vepoll_watch_find(ep, file, fd))
-		return -EEXIST;
+		return ERR_PTR(-EEXIST);
 	if (ep->nr_watches >= vepoll_max_watches)
-		return -ENOSPC;
-
+		return ERR_PTR(-ENOSPC);
 	w = kmem_cache_zalloc(vepoll_watch_cache, GFP_KERNEL);
 	if (!w)
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 	INIT_LIST_HEAD(&w->rdllink);
 	INIT_LIST_HEAD(&w->child_link);
 	INIT_LIST_HEAD(&w->parent_link);
 	w->ep = ep;
 	w->file = file;
 	w->fd = fd;
-	w->native_epoll = vepoll_is_native_epoll(file);
+	w->native_epoll = vepoll_is_native_epoll(file, ep);
 	w->events = event->events;
 	w->data = event->data;
+	return w;
+}
+
+/* Enter a new watch in its target, the tree, and the target's queues. */
+static int vepoll_watch_install(struct vepoll_instance *ep,
+				struct vepoll_watch *w)
+{
+	__poll_t revents;
+	int err;
+
 	err = vepoll_target_attach(w);
 	if (err) {
+		vepoll_nest_unlink(w);
 		kmem_cache_free(vepoll_watch_cache, w);
 		return err;
 	}
 	vepoll_watch_insert(ep, w);
-	if (vepoll_is_instance_file(file))
-		vepoll_nest_link(w, file->private_data);
-
 	err = vepoll_watch_hook(w, &revents);
 	if (err) {
 		vepoll_watch_remove(ep, w);
@@ -145,6 +155,38 @@ static int vepoll_watch_add(struct vepoll_instance *ep, struct file *file,
 	}
 	vepoll_queue_if_ready(ep, w, revents);
 	return 0;
+}
+
+/*
+ * ADD in epoll's error order: ELOOP, then EEXIST, then ENOSPC. The edge to
+ * an instance target enters the graph while the graph is still locked
+ * from the check, so that two racing ADDs cannot each pass the check and
+ * build a cycle; the target instance is polled (its mtx taken) only once
+ * the graph is unlocked again.
+ */
+static int vepoll_ctl_add(struct vepoll_instance *ep, struct file *file,
+			  int fd, const struct vepoll_event *event)
+{
+	struct vepoll_instance *child = NULL;
+	struct vepoll_watch *w;
+	int err;
+
+	if (vepoll_is_instance_file(file)) {
+		child = file->private_data;
+		vepoll_nest_lock();
+		err = vepoll_nest_check(ep, child);
+		if (err) {
+			vepoll_nest_unlock();
+			return err;
+		}
+	}
+	w = vepoll_watch_new(ep, file, fd, event);
+	if (child) {
+		if (!IS_ERR(w))
+			vepoll_nest_link(w, child);
+		vepoll_nest_unlock();
+	}
+	return IS_ERR(w) ? PTR_ERR(w) : vepoll_watch_install(ep, w);
 }
 
 static int vepoll_watch_mod(struct vepoll_instance *ep,
@@ -162,7 +204,7 @@ static int vepoll_watch_mod(struct vepoll_instance *ep,
 	return 0;
 }
 
-/* The EINVAL checks of SPEC 3 that depend on the arguments only. */
+/* The EINVAL checks that depend on the arguments only. */
 static int vepoll_ctl_check_args(const struct vepoll_ctl_args *args)
 {
 	if (args->__pad)
@@ -187,7 +229,7 @@ static int vepoll_ctl_locked(struct vepoll_instance *ep, struct file *file,
 	struct vepoll_watch *w;
 
 	if (args->op == VEPOLL_CTL_ADD)
-		return vepoll_watch_add(ep, file, args->fd, &args->event);
+		return vepoll_ctl_add(ep, file, args->fd, &args->event);
 
 	w = vepoll_watch_find(ep, file, args->fd);
 	if (!w)
@@ -214,9 +256,8 @@ static int vepoll_ctl_file(struct file *epf, const struct vepoll_ctl_args *args,
 	tf = fdget(args->fd);
 	if (!tf.file)
 		return -EBADF;
-	/* Without FS_CLOSE a watch would outlive its file (vepoll_target.c). */
 	err = -EPERM;
-	if (!file_can_poll(tf.file) || (tf.file->f_mode & FMODE_NONOTIFY))
+	if (!file_can_poll(tf.file))
 		goto out_tfput;
 	err = -EINVAL;
 	if (!vepoll_is_instance_file(epf) || epf == tf.file)
@@ -225,25 +266,6 @@ static int vepoll_ctl_file(struct file *epf, const struct vepoll_ctl_args *args,
 	if (err)
 		goto out_tfput;
 	ep = epf->private_data;
-
-	if (args->op == VEPOLL_CTL_ADD && vepoll_is_instance_file(tf.file)) {
-		/* The registry mutex comes before ep->mtx. */
-		if (*held)
-			vepoll_unlock(ep);
-		*held = false;
-		/* Held until the watch is in, so no racing ADD sees a stale
-		 * graph (vepoll_nest.c).
-		 */
-		vepoll_registry_lock();
-		err = vepoll_nest_check(ep, tf.file->private_data);
-		if (!err) {
-			vepoll_lock(ep);
-			err = vepoll_ctl_locked(ep, tf.file, args);
-			vepoll_unlock(ep);
-		}
-		vepoll_registry_unlock();
-		goto out_tfput;
-	}
 
 	if (!*held)
 		vepoll_lock(ep);

@@ -18,6 +18,7 @@
  * costs no CPU. An infinite wait is capped at wait_cap_ms, as the seed
  * caps it at 30 s.
  */
+#include <linux/compat.h>
 #include <linux/file.h>
 #include <linux/hrtimer.h>
 #include <linux/irq_work.h>
@@ -56,13 +57,17 @@ struct vepoll_pqueue {
 static struct kmem_cache *vepoll_pwq_cache __ro_after_init;
 
 /**
- * vepoll_lock() - take an instance's mtx
+ * vepoll_lock() - take an instance's mtx, for CTL, a harvest or fdinfo
  * @ep: the instance
+ *
+ * Frees the watches the close path killed meanwhile, so that none of
+ * them shares a key with a new file.
  */
 void vepoll_lock(struct vepoll_instance *ep)
 {
 	mutex_lock(&ep->mtx);
 	WRITE_ONCE(ep->mtx_owner, current);
+	vepoll_watch_reap(ep);
 }
 
 /**
@@ -75,15 +80,13 @@ void vepoll_lock(struct vepoll_instance *ep)
  * Instances inside instances form a DAG (vepoll_nest.c), so an outer
  * instance may wait for an inner one's mtx. A native epoll can close a
  * cycle vepoll cannot see (instance -> epoll -> instance), so a poll from
- * outside never waits, at any depth: it only tries; and a poll that comes
- * back to an instance the task holds already fails at once.
+ * outside never waits, at any depth: it only tries. The caller has made
+ * sure the task does not hold @ep->mtx already.
  *
  * Return: true with @ep->mtx held, false without.
  */
 bool vepoll_lock_poll(struct vepoll_instance *ep, int depth, bool foreign)
 {
-	if (READ_ONCE(ep->mtx_owner) == current)
-		return false;
 	if (!foreign)
 		mutex_lock_nested(&ep->mtx, depth);
 	else if (!mutex_trylock(&ep->mtx))
@@ -297,38 +300,67 @@ void vepoll_queue_if_ready(struct vepoll_instance *ep,
 }
 
 /*
- * Take the ready list private. The callbacks leave a watch that is on the
- * private list alone (it is linked), and re-queue it on ep->rdllist once
- * it has been unlinked for reporting, so no wakeup is lost meanwhile.
+ * Take the ready list private. A watch is unlinked from the private list
+ * under ep->lock before it is polled, so that a wakeup from then on queues
+ * it on ep->rdllist again: no wakeup is lost while the list is scanned.
+ * While @scanning, waiters count the instance as having events: what the
+ * scan does not consume, it puts back.
  */
 static void vepoll_start_scan(struct vepoll_instance *ep,
 			      struct list_head *txlist)
 {
-	spin_lock_irq(&ep->lock);
+	lockdep_assert_held(&ep->mtx);
+	lockdep_assert_held(&ep->lock);
 	list_splice_init(&ep->rdllist, txlist);
-	spin_unlock_irq(&ep->lock);
+	WRITE_ONCE(ep->scanning, true);
 }
 
 /*
  * Put back what the scan did not consume, ahead of what was queued
  * meanwhile, and pass the baton: another waiter may take what is left.
  */
-static void vepoll_finish_scan(struct vepoll_instance *ep,
-			       struct list_head *txlist)
+static void vepoll_done_scan(struct vepoll_instance *ep,
+			     struct list_head *txlist)
 {
 	lockdep_assert_held(&ep->lock);
 	list_splice(txlist, &ep->rdllist);
+	WRITE_ONCE(ep->scanning, false);
 	/* ep->lock orders this with a waiter's check of rdllist. */
 	if (!list_empty(&ep->rdllist) && waitqueue_active(&ep->wq))
 		wake_up(&ep->wq);
 }
 
-static void vepoll_done_scan(struct vepoll_instance *ep,
-			     struct list_head *txlist)
+/*
+ * Take the next watch of a scan off @txlist, with a reference on its file,
+ * or return NULL when @txlist is empty. Dead and disarmed watches are
+ * dropped on the way: a dead one's file is going (its close path frees
+ * nothing we use), a disarmed one waits for MOD. ep->lock is held.
+ */
+static struct file *vepoll_scan_next(struct list_head *txlist,
+				     struct vepoll_watch **wp)
 {
-	spin_lock_irq(&ep->lock);
-	vepoll_finish_scan(ep, txlist);
-	spin_unlock_irq(&ep->lock);
+	struct vepoll_watch *w;
+	struct file *file;
+
+	while (!list_empty(txlist)) {
+		w = list_first_entry(txlist, struct vepoll_watch, rdllink);
+		list_del_init(&w->rdllink);
+		if (w->disarmed)
+			continue;
+		file = vepoll_watch_fget(w);
+		if (file) {
+			*wp = w;
+			return file;
+		}
+	}
+	return NULL;
+}
+
+/* Put @w back at the head of @txlist, unless a wakeup queued it again. */
+static void vepoll_scan_keep(struct vepoll_watch *w, struct list_head *txlist)
+{
+	if (!w->dead && list_empty(&w->rdllink))
+		list_add(&w->rdllink, txlist);
 }
 
 /*
@@ -339,6 +371,8 @@ static void vepoll_requeue_reported(struct vepoll_instance *ep,
 				    struct vepoll_watch *w)
 {
 	lockdep_assert_held(&ep->lock);
+	if (w->dead)
+		return;
 	if (w->events & VEPOLLONESHOT) {
 		w->disarmed = true;
 		list_del_init(&w->rdllink);
@@ -380,30 +414,25 @@ static int vepoll_report(struct vepoll_watch *w,
 int vepoll_send_events(struct vepoll_instance *ep,
 		       struct vepoll_event __user *uevents, int maxevents)
 {
+	struct vepoll_watch *w;
+	struct file *file;
 	LIST_HEAD(txlist);
 	int sent = 0;
 
 	vepoll_lock(ep);
 	spin_lock_irq(&ep->lock);
-	list_splice_init(&ep->rdllist, &txlist);
-	while (sent < maxevents && !list_empty(&txlist)) {
-		struct vepoll_watch *w = list_first_entry(&txlist,
-							  struct vepoll_watch,
-							  rdllink);
+	vepoll_start_scan(ep, &txlist);
+	while (sent < maxevents && (file = vepoll_scan_next(&txlist, &w))) {
 		int reported;
 
-		/* Unlinked, so a wakeup from now on queues it again. */
-		list_del_init(&w->rdllink);
-		if (w->disarmed)
-			continue;
 		spin_unlock_irq(&ep->lock);
 		reported = vepoll_report(w, &uevents[sent]);
+		fput(file);
 		spin_lock_irq(&ep->lock);
 
 		if (reported < 0) {
 			/* Not delivered: pending still, in front. */
-			if (list_empty(&w->rdllink))
-				list_add(&w->rdllink, &txlist);
+			vepoll_scan_keep(w, &txlist);
 			if (!sent)
 				sent = -EFAULT;
 			break;
@@ -414,7 +443,7 @@ int vepoll_send_events(struct vepoll_instance *ep,
 			vepoll_requeue_reported(ep, w);
 		}
 	}
-	vepoll_finish_scan(ep, &txlist);
+	vepoll_done_scan(ep, &txlist);
 	spin_unlock_irq(&ep->lock);
 	vepoll_unlock(ep);
 	return sent;
@@ -423,19 +452,23 @@ int vepoll_send_events(struct vepoll_instance *ep,
 /**
  * vepoll_is_native_epoll() - is a file a native epoll instance?
  * @file: any file
+ * @ep: an instance, whose file shares the anonymous inode with epoll's
  *
- * is_file_epoll() is not exported; epoll's anon inode name is stable ABI
- * (it shows in /proc/PID/fd).
+ * is_file_epoll() is not exported. Every file that anon_inode_getfile()
+ * makes, epoll's and vepoll's among them, shares one inode, and on it only
+ * epoll names its files "[eventpoll]"; a file of another inode with that
+ * name (a FIFO, say) is not an epoll.
  *
  * Return: true for an epoll file, whose poll takes that epoll's mutex.
  */
-bool vepoll_is_native_epoll(const struct file *file)
+bool vepoll_is_native_epoll(const struct file *file,
+			    const struct vepoll_instance *ep)
 {
 	static const char name[] = "[eventpoll]";
 	const struct qstr *d_name = &file->f_path.dentry->d_name;
 
-	/* Every ADD asks: the length alone rules out most files. */
-	return d_name->len == sizeof(name) - 1 &&
+	return file_inode(file) == file_inode(ep->file) &&
+	       d_name->len == sizeof(name) - 1 &&
 	       !memcmp(d_name->name, name, sizeof(name) - 1);
 }
 
@@ -462,6 +495,49 @@ static __poll_t vepoll_scan_poll(struct vepoll_watch *w, int depth,
 	return vepoll_watch_poll(w, NULL, depth);
 }
 
+/*
+ * Does @ep have events, counting a scan in progress (it puts back what it
+ * does not consume)? The lockless peek answers yes cheaply; a no is
+ * confirmed under ep->lock, because a scan moves the ready list away and
+ * marks itself in two steps that a lockless reader could fall between.
+ */
+static bool vepoll_events_available(struct vepoll_instance *ep)
+{
+	bool avail;
+
+	if (!list_empty_careful(&ep->rdllist) || READ_ONCE(ep->scanning))
+		return true;
+	spin_lock_irq(&ep->lock);
+	avail = !list_empty(&ep->rdllist) || ep->scanning;
+	spin_unlock_irq(&ep->lock);
+	return avail;
+}
+
+/* Is @ep readable? @ep->mtx is held: scan the ready list for a live one. */
+static bool vepoll_scan_ready(struct vepoll_instance *ep, int depth,
+			      bool foreign)
+{
+	struct vepoll_watch *w;
+	struct file *file;
+	LIST_HEAD(txlist);
+	bool ready = false;
+
+	spin_lock_irq(&ep->lock);
+	vepoll_start_scan(ep, &txlist);
+	while (!ready && (file = vepoll_scan_next(&txlist, &w))) {
+		spin_unlock_irq(&ep->lock);
+		ready = vepoll_scan_poll(w, depth, foreign);
+		fput(file);
+		spin_lock_irq(&ep->lock);
+		/* Stale: dropped; its next wakeup queues it again. */
+		if (ready)
+			vepoll_scan_keep(w, &txlist);
+	}
+	vepoll_done_scan(ep, &txlist);
+	spin_unlock_irq(&ep->lock);
+	return ready;
+}
+
 /**
  * vepoll_instance_poll() - readiness of an instance, as poll() sees it
  * @ep: the instance
@@ -472,44 +548,37 @@ static __poll_t vepoll_scan_poll(struct vepoll_watch *w, int depth,
  *	epoll), whose caller may hold a native epoll's mutex
  *
  * Readable while at least one watch would be reported by a wait. Looking
- * consumes nothing: ET and ONESHOT state are left as they are. When @ep's
- * mtx cannot be had (vepoll_lock_poll()), the answer is whether the ready
- * list is empty, and the pollers are woken to look again once it is free.
+ * consumes nothing: ET and ONESHOT state are left as they are.
+ *
+ * A poll that comes back to an instance its task is scanning (a cycle
+ * through a native epoll) answers from the ready list alone. A foreign
+ * poll that finds @ep->mtx held by another task (vepoll_lock_poll())
+ * counts a scan in progress as readable, and asks the holder to wake the
+ * pollers once it lets go, so that they look again.
  *
  * Return: EPOLLIN | EPOLLRDNORM, or 0.
  */
 __poll_t vepoll_instance_poll(struct vepoll_instance *ep, poll_table *pt,
 			      int depth, bool foreign)
 {
-	struct vepoll_watch *w, *tmp;
-	__poll_t res = 0;
-	LIST_HEAD(txlist);
+	bool ready;
 
 	poll_wait(ep->file, &ep->poll_wait, pt);
 
+	if (READ_ONCE(ep->mtx_owner) == current)
+		return list_empty_careful(&ep->rdllist) ? 0 :
+		       EPOLLIN | EPOLLRDNORM;
 	if (!vepoll_lock_poll(ep, depth, foreign)) {
-		/* Ask the holder to wake us once it lets go, then retry. */
 		set_bit(0, &ep->poll_missed);
 		/* Pairs with the barrier in vepoll_unlock(). */
 		smp_mb__after_atomic();
 		if (!vepoll_lock_poll(ep, depth, foreign))
-			return list_empty_careful(&ep->rdllist) ? 0 :
-			       EPOLLIN | EPOLLRDNORM;
+			return vepoll_events_available(ep) ?
+			       EPOLLIN | EPOLLRDNORM : 0;
 	}
-	vepoll_start_scan(ep, &txlist);
-	list_for_each_entry_safe(w, tmp, &txlist, rdllink) {
-		if (!w->disarmed && vepoll_scan_poll(w, depth, foreign)) {
-			res = EPOLLIN | EPOLLRDNORM;
-			break;
-		}
-		/* Stale entry: its next wakeup queues it again. */
-		spin_lock_irq(&ep->lock);
-		list_del_init(&w->rdllink);
-		spin_unlock_irq(&ep->lock);
-	}
-	vepoll_done_scan(ep, &txlist);
+	ready = vepoll_scan_ready(ep, depth, foreign);
 	vepoll_unlock(ep);
-	return res;
+	return ready ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
 /**
@@ -537,12 +606,6 @@ void vepoll_poll_work(struct irq_work *work)
 	wake_up_poll(&ep->poll_wait, EPOLLIN | EPOLLRDNORM);
 }
 
-static bool vepoll_events_available(struct vepoll_instance *ep)
-{
-	/* Unlocked peek: a waker queues under ep->lock, then wakes us. */
-	return !list_empty_careful(&ep->rdllist);
-}
-
 /*
  * Queue the waiter unless something is ready. The check and the enqueue
  * are one step under ep->lock, the lock under which wakers queue a watch
@@ -556,7 +619,8 @@ static bool vepoll_prepare_to_sleep(struct vepoll_instance *ep,
 
 	spin_lock_irq(&ep->lock);
 	set_current_state(TASK_INTERRUPTIBLE);
-	sleep = list_empty(&ep->rdllist) && !signal_pending(current);
+	sleep = list_empty(&ep->rdllist) && !ep->scanning &&
+		!signal_pending(current);
 	if (sleep)
 		add_wait_queue_exclusive(&ep->wq, wait);
 	spin_unlock_irq(&ep->lock);
@@ -611,12 +675,15 @@ static long vepoll_do_wait(struct vepoll_instance *ep,
  */
 static int vepoll_set_sigmask(const struct vepoll_wait_args *args)
 {
+	void __user *umask = u64_to_user_ptr(args->sigmask);
 	sigset_t kmask;
 
 	if (args->sigsetsize != sizeof(sigset_t))
 		return -EINVAL;
-	if (copy_from_user(&kmask, u64_to_user_ptr(args->sigmask),
-			   sizeof(kmask)))
+	/* A 32-bit sigset is two words: the same bytes on little-endian only. */
+	if (in_compat_syscall() ?
+	    get_compat_sigset(&kmask, umask) :
+	    copy_from_user(&kmask, umask, sizeof(kmask)))
 		return -EFAULT;
 	sigdelsetmask(&kmask, sigmask(SIGKILL) | sigmask(SIGSTOP));
 	current->saved_sigmask = current->blocked;

@@ -51,6 +51,9 @@ static void vepoll_instance_show_fdinfo(struct seq_file *m, struct file *file)
 		struct vepoll_watch *w = rb_entry(node, struct vepoll_watch,
 						  node);
 
+		/* Killed since vepoll_lock() reaped: as good as gone. */
+		if (READ_ONCE(w->dead))
+			continue;
 		seq_printf(m, "tfd: %8d events: %8x data: %16llx et: %d oneshot: %d disarmed: %d\n",
 			   w->fd, w->events, w->data,
 			   !!(w->events & VEPOLLET),

@@ -20,25 +20,6 @@ static unsigned int vepoll_nr_instances;
 /* Instances held per effective uid, as xarray values indexed by uid. */
 static DEFINE_XARRAY(vepoll_user_counts);
 
-/**
- * vepoll_registry_lock() - take the registry mutex
- *
- * Held by an ADD whose target is an instance, across the cycle check and
- * the insertion, so that two racing ADDs cannot close a cycle.
- */
-void vepoll_registry_lock(void)
-{
-	mutex_lock(&vepoll_registry_mutex);
-}
-
-/**
- * vepoll_registry_unlock() - release the registry mutex
- */
-void vepoll_registry_unlock(void)
-{
-	mutex_unlock(&vepoll_registry_mutex);
-}
-
 static unsigned long vepoll_user_count(kuid_t uid)
 {
 	void *entry = xa_load(&vepoll_user_counts, __kuid_val(uid));
@@ -61,6 +42,7 @@ static void vepoll_instance_init(struct vepoll_instance *ep, kuid_t owner)
 	ep->watches = RB_ROOT;
 	spin_lock_init(&ep->lock);
 	INIT_LIST_HEAD(&ep->rdllist);
+	INIT_LIST_HEAD(&ep->dead);
 	init_waitqueue_head(&ep->wq);
 	init_waitqueue_head(&ep->poll_wait);
 	init_irq_work(&ep->poll_work, vepoll_poll_work);
@@ -120,20 +102,23 @@ out_unlock:
 
 /**
  * vepoll_instance_free() - destroy an instance
- * @ep: instance whose file is being released
+ * @ep: instance whose file is being released, or was never made
  *
- * Drops every watch under the registry mutex: a watched file being closed
- * looks its watchers up and locks them under that mutex too
- * (vepoll_target.c), so it never meets a freed instance.
+ * Nobody holds the file any more, so no ioctl and no outer instance is
+ * inside @ep; the close path already killed the outer watches on it.
+ * What may still run are the close paths and wakeups of its own targets,
+ * which dropping its watches waits for.
  */
 void vepoll_instance_free(struct vepoll_instance *ep)
 {
+	vepoll_watch_remove_all(ep);
+	vepoll_nest_release(ep);
+
 	mutex_lock(&vepoll_registry_mutex);
 	xa_erase(&vepoll_registry, ep->id);
 	vepoll_nr_instances--;
 	/* Shrinking an existing entry needs no allocation, so cannot fail. */
 	vepoll_user_count_set(ep->owner, vepoll_user_count(ep->owner) - 1);
-	vepoll_watch_remove_all(ep);
 	mutex_unlock(&vepoll_registry_mutex);
 
 	irq_work_sync(&ep->poll_work);

@@ -1,330 +1,372 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Watched files, and learning when user space closes them.
+ * Watched files, and learning when their last reference goes.
  *
- * Linux's epoll learns that a watched file is going away from a hook at
- * the start of __fput(), before the file's release method can free the
- * wait queues the watches sit on. A module cannot add to __fput(), but
- * __fput() begins with fsnotify_close(), which reports FS_CLOSE to every
- * fsnotify mark on the file's inode. So vepoll keeps one fsnotify mark on
- * the inode of each watched file and, when a watched file is closed for
- * the last time, removes every watch on it right there, as epoll does. A
- * watch therefore holds no reference on its file: the file goes away when
- * user space closes its last descriptor, and the watch with it.
+ * Linux's epoll learns that a watched file is going away from
+ * eventpoll_release(), called by __fput() before the file's release
+ * method can free the wait queues the watches sit on. A module cannot add
+ * to __fput(), but __fput() first calls fsnotify_close(), which reports
+ * FS_CLOSE to every fsnotify mark on the file's inode, mount or
+ * superblock. vepoll keeps one mark on the superblock of every watched
+ * file: made at the first watch on a file of that superblock, kept until
+ * the superblock or the module goes away. So watching a new socket or pipe
+ * costs no fsnotify work (all sockets share one superblock, all pipes
+ * another), and the close of any file on a marked superblock calls
+ * vepoll_notify_event(), which costs one lock-free hash lookup when the
+ * file is not watched.
  *
- * A target is the set of watches (in any instance) on one file, found by
- * file in a hash table; a mark is shared by the targets of one inode. A
- * mark outlives its last target until a file of its inode is closed, so
- * that a program which adds and deletes the same fd over and over does
- * not make and destroy a mark each time.
+ * When it is, the close path kills every watch on the file there and
+ * then, with spinlocks only (see LIFETIMES and LOCKING in vepoll.h): it
+ * runs inside fsnotify's SRCU read section and in the closing task, so it
+ * must not wait for an instance mutex that a faulting WAIT may hold.
+ *
+ * A file opened with FMODE_NONOTIFY (a pty master from /dev/ptmx, a
+ * fanotify event file) never reports its close. Its target holds a
+ * reference instead, and a reaper that runs every VEPOLL_PINNED_PERIOD
+ * while such targets exist kills their watches and drops the reference
+ * once it is the only one left, i.e. once user space closed the file.
  */
 #include <linux/file.h>
 #include <linux/fsnotify_backend.h>
 #include <linux/hash.h>
 #include <linux/hashtable.h>
-#include <linux/lockdep.h>
+#include <linux/rhashtable.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/workqueue.h>
 
 #include "vepoll.h"
 
-/**
- * struct vepoll_mark - vepoll's fsnotify mark on an inode
- * @fsn: the mark; vepoll's own reference is dropped when it is destroyed
- * @inode: the inode, pinned by fsnotify while the mark is attached
- * @users: targets whose file has this inode
- * @node: link in vepoll_marks, hashed by @inode
- *
- * @users and @node are guarded by vepoll_targets_lock, so that a watch on
- * an inode that has a mark already costs one hash lookup; making and
- * destroying a mark is serialised by vepoll_marks_mutex.
- */
-struct vepoll_mark {
-	struct fsnotify_mark fsn;
-	struct inode *inode;
-	unsigned int users;
-	struct hlist_node node;
-};
+/* How often pinned targets are checked: their close is seen within this. */
+#define VEPOLL_PINNED_PERIOD	(HZ / 20)
 
 /**
  * struct vepoll_target - the watches on one file
- * @node: link in vepoll_targets, hashed by @file
- * @file: the watched file (not referenced: see the top of this file)
- * @watches: the watches, linked by their @target_link
- * @mark: the mark on @file's inode
+ * @node: link in vepoll_targets, keyed by @file
+ * @file: the watched file; referenced only if @pinned
+ * @lock: guards @watches and @dead (see LOCKING in vepoll.h)
+ * @watches: the live watches, linked by their @target_link
+ * @dead: the target left vepoll_targets and is being freed
+ * @pinned: @file is FMODE_NONOTIFY, and the target holds a reference on it
+ * @pinned_link: link in vepoll_pinned, when @pinned
+ * @refs: one per watch, live or dead, whose @target this is
+ * @rcu: frees the target after lock-free lookups are done with it
+ *
+ * A killed target leaves the table at once, and memory once the watches
+ * that point to it are freed, so a holder of ep->mtx may always take the
+ * lock of its watch's target.
  */
 struct vepoll_target {
-	struct hlist_node node;
+	struct rhash_head node;
 	struct file *file;
+	spinlock_t lock;		/* see LOCKING in vepoll.h */
+	refcount_t refs;
 	struct list_head watches;
-	struct vepoll_mark *mark;
+	bool dead;
+	bool pinned;
+	struct list_head pinned_link;
+	struct rcu_head rcu;
 };
 
-#define VEPOLL_TARGETS_BITS	10
-#define VEPOLL_MARKS_BITS	8
-static DEFINE_HASHTABLE(vepoll_targets, VEPOLL_TARGETS_BITS);
-static DEFINE_HASHTABLE(vepoll_marks, VEPOLL_MARKS_BITS);
-static DEFINE_SPINLOCK(vepoll_targets_lock);
-static DEFINE_MUTEX(vepoll_marks_mutex);
+static const struct rhashtable_params vepoll_target_params = {
+	.head_offset		= offsetof(struct vepoll_target, node),
+	.key_offset		= offsetof(struct vepoll_target, file),
+	.key_len		= sizeof(struct file *),
+	.automatic_shrinking	= true,
+};
+
+static struct rhashtable vepoll_targets;
+
+/**
+ * struct vepoll_sbmark - vepoll's fsnotify mark on a superblock
+ * @fsn: the mark; vepoll's reference is dropped when fsnotify frees it
+ * @sb: the superblock
+ * @node: link in vepoll_sbmarks, hashed by @sb, looked up under RCU
+ * @exiting: the module is destroying the mark, and keeps its reference
+ *	until fsnotify_destroy_mark() returns
+ * @rcu: frees the mark after lock-free lookups are done with it
+ *
+ * vepoll_sbmarks changes, and @exiting is read and written, only under
+ * vepoll_sbmarks_mutex.
+ */
+struct vepoll_sbmark {
+	struct fsnotify_mark fsn;
+	struct super_block *sb;
+	struct hlist_node node;
+	bool exiting;
+	struct rcu_head rcu;
+};
+
+#define VEPOLL_SBMARKS_BITS	6
+static DEFINE_HASHTABLE(vepoll_sbmarks, VEPOLL_SBMARKS_BITS);
+static DEFINE_MUTEX(vepoll_sbmarks_mutex);
 static struct fsnotify_group *vepoll_notify_group;
 
-static struct vepoll_mark *vepoll_mark_find(struct inode *inode)
-{
-	struct vepoll_mark *mark;
+static LIST_HEAD(vepoll_pinned);
+static DEFINE_SPINLOCK(vepoll_pinned_lock);
+static void vepoll_pinned_reap(struct work_struct *work);
+static DECLARE_DELAYED_WORK(vepoll_pinned_work, vepoll_pinned_reap);
 
-	lockdep_assert_held(&vepoll_targets_lock);
-	hash_for_each_possible(vepoll_marks, mark, node,
-			       hash_ptr(inode, VEPOLL_MARKS_BITS))
-		if (mark->inode == inode)
-			return mark;
-	return NULL;
+static bool vepoll_sbmark_exists(struct super_block *sb)
+{
+	struct vepoll_sbmark *mark;
+	bool found = false;
+
+	rcu_read_lock();
+	hash_for_each_possible_rcu(vepoll_sbmarks, mark, node,
+				   hash_ptr(sb, VEPOLL_SBMARKS_BITS))
+		if (mark->sb == sb) {
+			found = true;
+			break;
+		}
+	rcu_read_unlock();
+	return found;
 }
 
 /*
- * The slow path of a new target: make @inode's mark if it has none.
- * Return: the mark with one more user, or an ERR_PTR().
+ * Make sure @sb carries vepoll's mark. The caller holds a file of @sb, so
+ * the superblock, and a mark on it, cannot go away meanwhile.
  */
-static struct vepoll_mark *vepoll_mark_get(struct inode *inode)
+static int vepoll_sbmark_get(struct super_block *sb)
 {
-	struct vepoll_mark *mark;
-	int err;
+	struct vepoll_sbmark *mark;
+	int err = 0;
 
-	mutex_lock(&vepoll_marks_mutex);
-	spin_lock(&vepoll_targets_lock);
-	mark = vepoll_mark_find(inode);
-	if (mark)
-		mark->users++;
-	spin_unlock(&vepoll_targets_lock);
-	if (mark)
+	if (vepoll_sbmark_exists(sb))
+		return 0;
+	mutex_lock(&vepoll_sbmarks_mutex);
+	if (vepoll_sbmark_exists(sb))
 		goto out;
-
+	err = -ENOMEM;
 	mark = kzalloc(sizeof(*mark), GFP_KERNEL_ACCOUNT);
-	if (!mark) {
-		mark = ERR_PTR(-ENOMEM);
+	if (!mark)
 		goto out;
-	}
 	fsnotify_init_mark(&mark->fsn, vepoll_notify_group);
 	mark->fsn.mask = FS_CLOSE_WRITE | FS_CLOSE_NOWRITE;
-	mark->inode = inode;
-	mark->users = 1;
-	err = fsnotify_add_inode_mark(&mark->fsn, inode, 0);
+	mark->sb = sb;
+	err = fsnotify_add_mark(&mark->fsn, &sb->s_fsnotify_marks,
+				FSNOTIFY_OBJ_TYPE_SB, 0, NULL);
 	if (err) {
 		fsnotify_put_mark(&mark->fsn);
-		mark = ERR_PTR(err);
 		goto out;
 	}
-	spin_lock(&vepoll_targets_lock);
-	hash_add(vepoll_marks, &mark->node, hash_ptr(inode, VEPOLL_MARKS_BITS));
-	spin_unlock(&vepoll_targets_lock);
+	hash_add_rcu(vepoll_sbmarks, &mark->node,
+		     hash_ptr(sb, VEPOLL_SBMARKS_BITS));
 out:
-	mutex_unlock(&vepoll_marks_mutex);
-	return mark;
+	mutex_unlock(&vepoll_sbmarks_mutex);
+	return err;
 }
 
-static void vepoll_mark_destroy(struct vepoll_mark *mark)
+/* Kill @w, whose file's last reference is gone; @w->target->lock is held. */
+static void vepoll_watch_kill(struct vepoll_watch *w)
 {
-	lockdep_assert_held(&vepoll_marks_mutex);
-	fsnotify_destroy_mark(&mark->fsn, vepoll_notify_group);
-	fsnotify_put_mark(&mark->fsn);
+	struct vepoll_instance *ep = w->ep;
+	unsigned long flags;
+
+	list_del(&w->target_link);
+	vepoll_watch_unhook(w);
+	spin_lock_irqsave(&ep->lock, flags);
+	w->dead = true;
+	list_del_init(&w->rdllink);
+	list_add_tail(&w->target_link, &ep->dead);
+	spin_unlock_irqrestore(&ep->lock, flags);
 }
 
-/* A file of @inode was closed: destroy vepoll's mark if it is idle. */
-static void vepoll_mark_reap(struct inode *inode)
+/* Kill every watch on @t and take @t out of the table; @t->lock is held. */
+static void vepoll_target_kill(struct vepoll_target *t)
 {
-	struct vepoll_mark *mark;
+	struct vepoll_watch *w, *next;
 
-	mutex_lock(&vepoll_marks_mutex);
-	spin_lock(&vepoll_targets_lock);
-	mark = vepoll_mark_find(inode);
-	if (mark && !mark->users)
-		hash_del(&mark->node);
-	else
-		mark = NULL;
-	spin_unlock(&vepoll_targets_lock);
-	if (mark)
-		vepoll_mark_destroy(mark);
-	mutex_unlock(&vepoll_marks_mutex);
+	list_for_each_entry_safe(w, next, &t->watches, target_link)
+		vepoll_watch_kill(w);
+	t->dead = true;
+	rhashtable_remove_fast(&vepoll_targets, &t->node, vepoll_target_params);
 }
 
-static struct vepoll_target *vepoll_target_find(struct file *file)
+static void vepoll_target_put(struct vepoll_target *t)
 {
-	struct vepoll_target *target;
-
-	hash_for_each_possible(vepoll_targets, target, node,
-			       hash_ptr(file, VEPOLL_TARGETS_BITS))
-		if (target->file == file)
-			return target;
-	return NULL;
+	if (refcount_dec_and_test(&t->refs))
+		kfree_rcu(t, rcu);
 }
 
-/* Make @fresh the target of @w's file, on @mark, with @w in it. */
-static void vepoll_target_add(struct vepoll_target *fresh,
-			      struct vepoll_mark *mark, struct vepoll_watch *w)
+/* Enter @w in the live target of its file, if there is one. */
+static bool vepoll_target_join(struct vepoll_watch *w)
 {
-	lockdep_assert_held(&vepoll_targets_lock);
-	fresh->file = w->file;
-	fresh->mark = mark;
-	INIT_LIST_HEAD(&fresh->watches);
-	hash_add(vepoll_targets, &fresh->node,
-		 hash_ptr(w->file, VEPOLL_TARGETS_BITS));
-}
+	struct vepoll_target *t;
+	bool joined = false;
 
-/*
- * Enter @w in its file's target, making the target from @fresh if the
- * file has none and its inode has a mark. Return: false if it needs one.
- */
-static bool vepoll_target_enter(struct vepoll_watch *w,
-				struct vepoll_target **fresh)
-{
-	struct vepoll_target *target;
-	struct vepoll_mark *mark;
-
-	lockdep_assert_held(&vepoll_targets_lock);
-	target = vepoll_target_find(w->file);
-	if (!target) {
-		mark = vepoll_mark_find(file_inode(w->file));
-		if (!mark)
-			return false;
-		mark->users++;
-		target = *fresh;
-		*fresh = NULL;
-		vepoll_target_add(target, mark, w);
+	rcu_read_lock();
+	t = rhashtable_lookup(&vepoll_targets, &w->file, vepoll_target_params);
+	if (t) {
+		spin_lock(&t->lock);
+		joined = !t->dead;
+		if (joined) {
+			list_add_tail(&w->target_link, &t->watches);
+			refcount_inc(&t->refs);
+			w->target = t;
+		}
+		spin_unlock(&t->lock);
 	}
-	list_add_tail(&w->target_link, &target->watches);
-	w->target = target;
-	return true;
+	rcu_read_unlock();
+	return joined;
+}
+
+/* Make @t the target of @w's file, with @w in it. Return: 0 or -EEXIST. */
+static int vepoll_target_insert(struct vepoll_target *t, struct vepoll_watch *w)
+{
+	struct vepoll_target *old;
+
+	t->file = w->file;
+	spin_lock_init(&t->lock);
+	refcount_set(&t->refs, 1);
+	INIT_LIST_HEAD(&t->watches);
+	list_add(&w->target_link, &t->watches);
+	w->target = t;
+	t->pinned = !!(w->file->f_mode & FMODE_NONOTIFY);
+	old = rhashtable_lookup_get_insert_fast(&vepoll_targets, &t->node,
+						vepoll_target_params);
+	if (!old) {
+		if (t->pinned) {
+			get_file(w->file);
+			spin_lock(&vepoll_pinned_lock);
+			list_add(&t->pinned_link, &vepoll_pinned);
+			spin_unlock(&vepoll_pinned_lock);
+			schedule_delayed_work(&vepoll_pinned_work,
+					      VEPOLL_PINNED_PERIOD);
+		}
+		return 0;
+	}
+	w->target = NULL;
+	/* Another ADD made the target meanwhile: join it. */
+	return IS_ERR(old) ? -ENOMEM : -EEXIST;
 }
 
 /**
  * vepoll_target_attach() - enter a new watch in the target of its file
  * @w: the watch, with @w->file set; the caller holds a reference on the
- *	file for the duration of the call, and @w->ep's mtx
+ *	file and @w->ep's mtx
  *
- * The caller has refused a file whose close fsnotify cannot report
- * (FMODE_NONOTIFY).
- *
- * Return: 0, or the error of making the inode's mark (-ENOMEM).
+ * Return: 0, or -ENOMEM.
  */
 int vepoll_target_attach(struct vepoll_watch *w)
 {
-	struct vepoll_target *fresh;
-	struct vepoll_mark *mark;
-	bool entered;
+	struct vepoll_target *fresh = NULL;
+	int err = 0;
 
-	fresh = kmalloc(sizeof(*fresh), GFP_KERNEL_ACCOUNT);
-	if (!fresh)
-		return -ENOMEM;
-
-	spin_lock(&vepoll_targets_lock);
-	entered = vepoll_target_enter(w, &fresh);
-	spin_unlock(&vepoll_targets_lock);
-	if (!entered) {
-		/* The inode's first watch: make its mark, then enter. */
-		mark = vepoll_mark_get(file_inode(w->file));
-		if (IS_ERR(mark)) {
-			kfree(fresh);
-			return PTR_ERR(mark);
-		}
-		spin_lock(&vepoll_targets_lock);
-		/* Holds: the mark has a user, ours, so it stays hashed. */
-		entered = vepoll_target_enter(w, &fresh);
-		mark->users--;
-		spin_unlock(&vepoll_targets_lock);
-		WARN_ON_ONCE(!entered);
+	if (!(w->file->f_mode & FMODE_NONOTIFY)) {
+		err = vepoll_sbmark_get(w->file->f_path.dentry->d_sb);
+		if (err)
+			return err;
 	}
-	kfree(fresh);
-	return 0;
+	while (!vepoll_target_join(w)) {
+		if (!fresh)
+			fresh = kzalloc(sizeof(*fresh), GFP_KERNEL_ACCOUNT);
+		if (!fresh)
+			return -ENOMEM;
+		err = vepoll_target_insert(fresh, w);
+		if (err != -EEXIST)
+			break;
+		err = 0;
+	}
+	if (w->target != fresh)
+		kfree(fresh);
+	return err;
+}
+
+/* A pinned target was killed: let its file go. */
+static void vepoll_target_unpin(struct vepoll_target *t)
+{
+	spin_lock(&vepoll_pinned_lock);
+	list_del(&t->pinned_link);
+	spin_unlock(&vepoll_pinned_lock);
+	fput(t->file);
 }
 
 /**
  * vepoll_target_detach() - take a watch out of its target
  * @w: a watch being removed; @w->ep's mtx is held
  *
- * The inode's mark stays, idle, until a file of the inode is closed.
+ * Either the watch is still live, and this unhooks it, or the close path
+ * killed it, entirely, under the target's lock, which this takes too.
+ * Either way, once this returns nothing but the caller touches @w.
  */
 void vepoll_target_detach(struct vepoll_watch *w)
 {
-	struct vepoll_target *target = w->target;
-	bool last;
+	struct vepoll_target *t = w->target;
+	struct vepoll_instance *ep = w->ep;
+	bool alive, last = false;
 
-	spin_lock(&vepoll_targets_lock);
-	list_del(&w->target_link);
-	last = list_empty(&target->watches);
-	if (last) {
-		hash_del(&target->node);
-		target->mark->users--;
-	}
-	spin_unlock(&vepoll_targets_lock);
-
-	if (last)
-		kfree(target);
-}
-
-/* Some instance with a watch on @file, or NULL. */
-static struct vepoll_instance *vepoll_target_watcher(struct file *file)
-{
-	struct vepoll_instance *ep = NULL;
-	struct vepoll_target *target;
-
-	spin_lock(&vepoll_targets_lock);
-	target = vepoll_target_find(file);
-	if (target)
-		ep = list_first_entry(&target->watches, struct vepoll_watch,
-				      target_link)->ep;
-	spin_unlock(&vepoll_targets_lock);
-	return ep;
-}
-
-/**
- * vepoll_target_watch_of() - a watch of one instance on a file
- * @ep: the instance, whose mtx the caller holds
- * @file: the file
- *
- * Return: a watch of @ep on @file, or NULL if it has none.
- */
-struct vepoll_watch *vepoll_target_watch_of(struct vepoll_instance *ep,
-					    struct file *file)
-{
-	struct vepoll_watch *w, *found = NULL;
-	struct vepoll_target *target;
-
-	spin_lock(&vepoll_targets_lock);
-	target = vepoll_target_find(file);
-	if (target) {
-		list_for_each_entry(w, &target->watches, target_link) {
-			if (w->ep == ep) {
-				found = w;
-				break;
-			}
+	spin_lock(&t->lock);
+	alive = !w->dead;
+	if (alive) {
+		list_del(&w->target_link);
+		last = list_empty(&t->watches);
+		if (last) {
+			t->dead = true;
+			rhashtable_remove_fast(&vepoll_targets, &t->node,
+					       vepoll_target_params);
 		}
 	}
-	spin_unlock(&vepoll_targets_lock);
-	return found;
+	spin_unlock(&t->lock);
+
+	if (alive)
+		vepoll_watch_unhook(w);
+	spin_lock_irq(&ep->lock);
+	if (alive)
+		list_del_init(&w->rdllink);
+	else
+		list_del(&w->target_link);	/* off ep->dead */
+	spin_unlock_irq(&ep->lock);
+	if (last && t->pinned)
+		vepoll_target_unpin(t);
+	vepoll_target_put(t);
+}
+
+/* The last reference on @file is going: kill every watch on it. */
+static void vepoll_target_closing(struct file *file)
+{
+	struct vepoll_target *t;
+
+	rcu_read_lock();
+	t = rhashtable_lookup(&vepoll_targets, &file, vepoll_target_params);
+	if (t) {
+		spin_lock(&t->lock);
+		if (!t->dead)
+			vepoll_target_kill(t);
+		spin_unlock(&t->lock);
+	}
+	rcu_read_unlock();
 }
 
 /*
- * The last reference on @file is going: drop every watch on it before its
- * release method runs. The registry mutex keeps each instance alive
- * between finding it and locking it (instances are freed under it).
+ * Every VEPOLL_PINNED_PERIOD while pinned targets exist: a pinned file
+ * whose only reference is its target's was closed by user space.
  */
-static void vepoll_target_closing(struct file *file)
+static void vepoll_pinned_reap(struct work_struct *work)
 {
-	struct vepoll_instance *ep;
+	struct vepoll_target *t, *next;
+	LIST_HEAD(closed);
+	bool again;
 
-	/*
-	 * Nobody can add a watch on a file in __fput(): no registry mutex is
-	 * needed to see that it has none, which is what most closes find.
-	 */
-	if (!vepoll_target_watcher(file))
-		return;
-
-	vepoll_registry_lock();
-	while ((ep = vepoll_target_watcher(file))) {
-		vepoll_lock(ep);
-		vepoll_watch_remove_file(ep, file);
-		vepoll_unlock(ep);
+	spin_lock(&vepoll_pinned_lock);
+	list_for_each_entry_safe(t, next, &vepoll_pinned, pinned_link) {
+		if (file_count(t->file) != 1)
+			continue;
+		spin_lock(&t->lock);
+		if (!t->dead) {
+			vepoll_target_kill(t);
+			list_move(&t->pinned_link, &closed);
+		}
+		spin_unlock(&t->lock);
 	}
-	vepoll_registry_unlock();
+	again = !list_empty(&vepoll_pinned);
+	spin_unlock(&vepoll_pinned_lock);
+
+	/* The dead watches keep @t itself until their instances free them. */
+	list_for_each_entry_safe(t, next, &closed, pinned_link)
+		fput(t->file);
+	if (again)
+		schedule_delayed_work(&vepoll_pinned_work, VEPOLL_PINNED_PERIOD);
 }
 
 static int vepoll_notify_event(struct fsnotify_group *group, u32 mask,
@@ -335,52 +377,97 @@ static int vepoll_notify_event(struct fsnotify_group *group, u32 mask,
 	const struct path *path = fsnotify_data_path(data, data_type);
 
 	/* FS_CLOSE comes from fsnotify_close(file), with &file->f_path. */
-	if (path && (mask & (FS_CLOSE_WRITE | FS_CLOSE_NOWRITE))) {
+	if (path && (mask & (FS_CLOSE_WRITE | FS_CLOSE_NOWRITE)))
 		vepoll_target_closing(container_of(path, struct file, f_path));
-		vepoll_mark_reap(d_inode(path->dentry));
-	}
 	return 0;
+}
+
+/*
+ * The superblock is going away (or the module, which then keeps its own
+ * reference): forget the mark and let fsnotify free it.
+ */
+static void vepoll_notify_freeing_mark(struct fsnotify_mark *fsn,
+				       struct fsnotify_group *group)
+{
+	struct vepoll_sbmark *mark = container_of(fsn, struct vepoll_sbmark,
+						  fsn);
+	bool exiting;
+
+	mutex_lock(&vepoll_sbmarks_mutex);
+	exiting = mark->exiting;
+	if (!exiting)
+		hash_del_rcu(&mark->node);
+	mutex_unlock(&vepoll_sbmarks_mutex);
+	if (!exiting)
+		fsnotify_put_mark(fsn);
 }
 
 static void vepoll_notify_free_mark(struct fsnotify_mark *fsn)
 {
-	kfree(container_of(fsn, struct vepoll_mark, fsn));
+	kfree_rcu(container_of(fsn, struct vepoll_sbmark, fsn), rcu);
 }
 
 static const struct fsnotify_ops vepoll_notify_ops = {
 	.handle_event	= vepoll_notify_event,
+	.freeing_mark	= vepoll_notify_freeing_mark,
 	.free_mark	= vepoll_notify_free_mark,
 };
 
 /**
- * vepoll_target_init() - create the fsnotify group of vepoll's marks
+ * vepoll_target_init() - create the target table and the fsnotify group
  *
  * Return: 0 or a negative errno.
  */
 int vepoll_target_init(void)
 {
+	int err;
+
+	err = rhashtable_init(&vepoll_targets, &vepoll_target_params);
+	if (err)
+		return err;
 	vepoll_notify_group = fsnotify_alloc_group(&vepoll_notify_ops, 0);
-	return PTR_ERR_OR_ZERO(vepoll_notify_group);
+	if (IS_ERR(vepoll_notify_group)) {
+		rhashtable_destroy(&vepoll_targets);
+		return PTR_ERR(vepoll_notify_group);
+	}
+	return 0;
+}
+
+/* Take one mark out of vepoll_sbmarks, keeping its reference, or NULL. */
+static struct vepoll_sbmark *vepoll_sbmark_take(void)
+{
+	struct vepoll_sbmark *mark;
+	int bkt;
+
+	mutex_lock(&vepoll_sbmarks_mutex);
+	hash_for_each(vepoll_sbmarks, bkt, mark, node) {
+		hash_del_rcu(&mark->node);
+		mark->exiting = true;
+		mutex_unlock(&vepoll_sbmarks_mutex);
+		return mark;
+	}
+	mutex_unlock(&vepoll_sbmarks_mutex);
+	return NULL;
 }
 
 /**
- * vepoll_target_exit() - destroy the fsnotify group of vepoll's marks
+ * vepoll_target_exit() - destroy the marks, the group and the table
  *
- * Every instance is gone, so every mark is idle: destroy them, and wait
- * until they are freed, since freeing calls into this module.
+ * Every instance is gone, so every target is. A superblock may be shut
+ * down meanwhile, destroying its mark too: a mark taken out of the table
+ * first is ours to destroy. Waits until fsnotify has freed the marks,
+ * since freeing calls into this module.
  */
 void vepoll_target_exit(void)
 {
-	struct vepoll_mark *mark;
-	struct hlist_node *next;
-	int bkt;
+	struct vepoll_sbmark *mark;
 
-	mutex_lock(&vepoll_marks_mutex);
-	hash_for_each_safe(vepoll_marks, bkt, next, mark, node) {
-		hash_del(&mark->node);
-		vepoll_mark_destroy(mark);
+	cancel_delayed_work_sync(&vepoll_pinned_work);
+	while ((mark = vepoll_sbmark_take())) {
+		fsnotify_destroy_mark(&mark->fsn, vepoll_notify_group);
+		fsnotify_put_mark(&mark->fsn);
 	}
-	mutex_unlock(&vepoll_marks_mutex);
 	fsnotify_wait_marks_destroyed();
 	fsnotify_put_group(vepoll_notify_group);
+	rhashtable_destroy(&vepoll_targets);
 }
