@@ -6,8 +6,9 @@
 #
 #   1. make lint (W=1, sparse, checkpatch --strict)
 #   2. build the module, the selftests (64-bit and 32-bit) and the demo
-#   3. Debian's kernel in QEMU: the selftests, 64-bit then 32-bit, the
-#      demo, libvepoll's and the preload shim's tests, and Python's epoll
+#   3. Debian's kernel in QEMU: the selftests, 64-bit then 32-bit (and the
+#      race tests again at 4 vCPUs), the demo, libvepoll's and the
+#      preload shim's tests, and Python's epoll
 #      and selectors suites run on the shim, against the loaded vepoll.ko
 #   4. the debug lane: a kernel built from Debian's linux-source with
 #      KASAN, lockdep, UBSAN, kmemleak and debug objects (scripts/
@@ -74,6 +75,10 @@ if [ "$lanes" != debug ]; then
 	run selftests --timeout 1800 -- make -s -C selftests run_tests
 	run selftests-32bit --timeout 1800 -- \
 		make -s -C selftests OUT=build32 run_tests
+	# The races again, with more interleavings: 4 vCPUs under TCG.
+	run selftests-smp4 --smp 4 --timeout 1800 -- sh selftests/run_tests.sh \
+		selftests/build/vepoll_lifetime selftests/build/vepoll_stress \
+		selftests/build/vepoll_nest_mt
 	run demo --timeout 300 -- examples/vepoll_demo
 	run lib --timeout 900 -- make -s -C lib check
 	step "real programs on the preload shim (quick)"
