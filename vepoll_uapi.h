@@ -117,6 +117,40 @@ struct vepoll_ctl_batch {
 	__u64 results;
 };
 
+/**
+ * struct vepoll_wait2_args - argument of VEPOLL_IOC_WAIT2
+ * @epfd: instance fd to change and wait on
+ * @maxevents: capacity of @events, in entries; 1 to INT_MAX / 16
+ * @flags: must be zero
+ * @nchanges: entries in @changes and @results; at most INT_MAX
+ * @timeout_ns: 0 polls, > 0 waits at least that long, in nanoseconds,
+ *	< 0 waits until an event or the module's wait_cap_ms
+ * @events: user address of struct vepoll_event[@maxevents]
+ * @changes: 0, or user address of struct vepoll_ctl_args[@nchanges],
+ *	each with this @epfd, applied in order before the wait as
+ *	VEPOLL_IOC_CTL applies them
+ * @results: 0, or user address of __s32[@nchanges], filled as
+ *	VEPOLL_IOC_CTL_BATCH fills its results
+ * @sigmask: 0, or user address of a sigset_t to wait under (epoll_pwait)
+ * @sigsetsize: size of *@sigmask in bytes (8) when @sigmask is set
+ *
+ * epoll_pwait2() with a changelist, as kevent() has: if a change fails,
+ * the later ones are not applied, the call does not wait and fails with
+ * that change's errno.
+ */
+struct vepoll_wait2_args {
+	__s32 epfd;
+	__u32 maxevents;
+	__u32 flags;
+	__u32 nchanges;
+	__s64 timeout_ns;
+	__u64 events;
+	__u64 changes;
+	__u64 results;
+	__u64 sigmask;
+	__u64 sigsetsize;
+};
+
 /* 0xB8 is free in Documentation/userspace-api/ioctl/ioctl-number.rst. */
 #define VEPOLL_IOC_MAGIC	0xB8
 
@@ -128,6 +162,8 @@ struct vepoll_ctl_batch {
 #define VEPOLL_IOC_WAIT		_IOW(VEPOLL_IOC_MAGIC, 0x03, struct vepoll_wait_args)
 /* ioctl(dev, VEPOLL_IOC_CTL_BATCH, &batch): returns the entries applied. */
 #define VEPOLL_IOC_CTL_BATCH	_IOW(VEPOLL_IOC_MAGIC, 0x04, struct vepoll_ctl_batch)
+/* ioctl(dev, VEPOLL_IOC_WAIT2, &wait2_args): returns the number of events. */
+#define VEPOLL_IOC_WAIT2	_IOW(VEPOLL_IOC_MAGIC, 0x05, struct vepoll_wait2_args)
 
 /* One layout for every ABI: checked wherever this header is compiled. */
 #ifdef __cplusplus
@@ -144,12 +180,16 @@ __VEPOLL_ABI_CHECK(sizeof(struct vepoll_wait_args) == 40,
 		   "struct vepoll_wait_args must be 40 bytes");
 __VEPOLL_ABI_CHECK(sizeof(struct vepoll_ctl_batch) == 32,
 		   "struct vepoll_ctl_batch must be 32 bytes");
+__VEPOLL_ABI_CHECK(sizeof(struct vepoll_wait2_args) == 64,
+		   "struct vepoll_wait2_args must be 64 bytes");
 __VEPOLL_ABI_CHECK(__builtin_offsetof(struct vepoll_event, data) == 8,
 		   "vepoll_event.data must sit at offset 8");
 __VEPOLL_ABI_CHECK(__builtin_offsetof(struct vepoll_ctl_args, event) == 16,
 		   "vepoll_ctl_args.event must sit at offset 16");
 __VEPOLL_ABI_CHECK(__builtin_offsetof(struct vepoll_wait_args, events) == 16,
 		   "vepoll_wait_args.events must sit at offset 16");
+__VEPOLL_ABI_CHECK(__builtin_offsetof(struct vepoll_wait2_args, timeout_ns) == 16,
+		   "vepoll_wait2_args.timeout_ns must sit at offset 16");
 
 #undef __VEPOLL_ABI_CHECK
 

@@ -43,6 +43,22 @@ TEST(struct_sizes_and_field_offsets)
 	EXPECT_EQ(16U, offsetof(struct vepoll_ctl_batch, ctls));
 	EXPECT_EQ(24U, offsetof(struct vepoll_ctl_batch, results));
 #endif
+#ifdef VEPOLL_IOC_WAIT2
+	EXPECT_EQ(64U, sizeof(struct vepoll_wait2_args));
+	EXPECT_EQ(0U, offsetof(struct vepoll_wait2_args, epfd));
+	EXPECT_EQ(4U, offsetof(struct vepoll_wait2_args, maxevents));
+	EXPECT_EQ(8U, offsetof(struct vepoll_wait2_args, flags));
+	EXPECT_EQ(12U, offsetof(struct vepoll_wait2_args, nchanges));
+	EXPECT_EQ(16U, offsetof(struct vepoll_wait2_args, timeout_ns));
+	EXPECT_EQ(24U, offsetof(struct vepoll_wait2_args, events));
+	EXPECT_EQ(32U, offsetof(struct vepoll_wait2_args, changes));
+	EXPECT_EQ(40U, offsetof(struct vepoll_wait2_args, results));
+	EXPECT_EQ(48U, offsetof(struct vepoll_wait2_args, sigmask));
+	EXPECT_EQ(56U, offsetof(struct vepoll_wait2_args, sigsetsize));
+	EXPECT_EQ(8U, sizeof(((struct vepoll_wait2_args *)0)->timeout_ns));
+	/* Signed: a negative timeout is the capped infinite wait. */
+	EXPECT_GT(0, (__typeof__(((struct vepoll_wait2_args *)0)->timeout_ns))-1);
+#endif
 }
 
 /* The condition bits are poll(2)'s and epoll(7)'s, bit for bit. */
@@ -97,6 +113,14 @@ TEST(ioctl_numbers_encode_type_direction_and_size)
 	EXPECT_NE(_IOC_NR(VEPOLL_IOC_WAIT), _IOC_NR(VEPOLL_IOC_CTL_BATCH));
 	EXPECT_EQ(sizeof(struct vepoll_ctl_batch),
 		  _IOC_SIZE(VEPOLL_IOC_CTL_BATCH));
+#endif
+#ifdef VEPOLL_IOC_WAIT2
+	/* _IOW(0xB8, 0x05, struct vepoll_wait2_args), on every ABI. */
+	EXPECT_EQ(0xB8U, _IOC_TYPE(VEPOLL_IOC_WAIT2));
+	EXPECT_EQ(0x05U, _IOC_NR(VEPOLL_IOC_WAIT2));
+	EXPECT_EQ((unsigned int)_IOC_WRITE, _IOC_DIR(VEPOLL_IOC_WAIT2));
+	EXPECT_EQ(64U, _IOC_SIZE(VEPOLL_IOC_WAIT2));
+	EXPECT_EQ(0x4040b805UL, (unsigned long)VEPOLL_IOC_WAIT2);
 #endif
 }
 
