@@ -149,6 +149,7 @@ struct vepoll_instance {
 	int nest_depth;
 };
 
+struct seq_file;
 struct vepoll_target;
 struct vepoll_pwq;
 
@@ -240,6 +241,7 @@ void vepoll_event_exit(void);
 /* vepoll_target.c: watched files, and learning of their last close. */
 int vepoll_target_attach(struct vepoll_watch *w);
 void vepoll_target_detach(struct vepoll_watch *w);
+void vepoll_target_stats(struct seq_file *m);
 int vepoll_target_init(void);
 void vepoll_target_exit(void);
 
@@ -250,6 +252,10 @@ int vepoll_nest_check(struct vepoll_instance *ep, struct vepoll_instance *to);
 void vepoll_nest_link(struct vepoll_watch *w, struct vepoll_instance *to);
 void vepoll_nest_unlink(struct vepoll_watch *w);
 void vepoll_nest_release(struct vepoll_instance *ep);
+
+/* vepoll_stats.c: module-wide statistics in debugfs. */
+void vepoll_stats_init(void);
+void vepoll_stats_exit(void);
 
 /**
  * vepoll_interest() - conditions a watch reports

@@ -108,6 +108,7 @@ static int __init vepoll_init(void)
 	err = misc_register(&vepoll_misc);
 	if (err)
 		goto out_target;
+	vepoll_stats_init();
 	return 0;
 
 out_target:
@@ -122,6 +123,7 @@ out_watch_cache:
 /* No instance outlives the module: each instance file pins it. */
 static void __exit vepoll_exit(void)
 {
+	vepoll_stats_exit();
 	misc_deregister(&vepoll_misc);
 	vepoll_target_exit();
 	vepoll_event_exit();

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vepoll_lifetime - the confirmed failures of issue #10, one scenario each
- * (SPEC §3 "Target lifetime", §4 "Waiting"):
+ * (Documentation.rst, "Closed targets" and "Waiting"):
  *
  *   dmabuf_polled_after_last_close   a target is never polled once its
  *                                    last reference is gone
@@ -13,6 +13,8 @@
  *   close_path_does_not_sleep        (plain TEST) closing a watched file
  *                                    does not wait for a wait stuck in a
  *                                    page fault
+ *   unrelated_close_costs_one_lookup (plain TEST) closing a file nobody
+ *                                    watches costs vepoll one lookup
  *   cycle.*                          an instance and a native epoll
  *                                    watching each other do not spin
  *   fifo_named_eventpoll_is_a_fifo   a FIFO is a FIFO, whatever its name
@@ -31,6 +33,7 @@
 #include <sys/epoll.h>
 #include <sys/fanotify.h>
 #include <sys/inotify.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <linux/userfaultfd.h>
 
@@ -450,6 +453,102 @@ TEST(close_path_does_not_sleep)
 	close(w.ep);
 	close(w.dev);
 	close(uffd);
+}
+
+/* ---- 5. an unrelated close costs one lookup -------------------------------- */
+
+#define VP_STATS	"/sys/kernel/debug/vepoll/stats"
+
+/* One counter of vepoll/stats in debugfs, or -errno. */
+static long vp_stat(const char *name)
+{
+	char buf[1024], *line;
+	size_t len = strlen(name);
+	int ret = vp_read_file(VP_STATS, buf, sizeof(buf));
+
+	if (ret < 0)
+		return ret;
+	for (line = buf; line; line = strchr(line, '\n')) {
+		if (*line == '\n')
+			line++;
+		if (!strncmp(line, name, len) && line[len] == ' ')
+			return atol(line + len + 1);
+	}
+	return -ENOENT;
+}
+
+/* @n closes of fresh eventfds, timerfds and epoll fds; ns per close. */
+static double close_unrelated(int n)
+{
+	int64_t t0 = vp_now_us();
+	int i, fd;
+
+	for (i = 0; i < n; i++) {
+		switch (i % 3) {
+		case 0:
+			fd = eventfd(0, 0);
+			break;
+		case 1:
+			fd = timerfd_create(CLOCK_MONOTONIC, 0);
+			break;
+		default:
+			fd = epoll_create1(0);
+			break;
+		}
+		if (fd < 0)
+			return -1;
+		close(fd);
+	}
+	return (vp_now_us() - t0) * 1000.0 / n;
+}
+
+/*
+ * eventfd, timerfd, epoll and vepoll's own files share one anonymous inode
+ * and superblock. One watched eventfd must not make the closes of other
+ * processes' anonymous files do more than a lookup each: they are counted
+ * as lookups, and none of them finds a target.
+ */
+TEST(unrelated_close_costs_one_lookup)
+{
+	const int n = 30000;
+	struct vepoll_event ev;
+	long lookups, kills;
+	double ns_before, ns_watched;
+	int dev, ep, efd, status;
+	pid_t pid;
+
+	if (access(VP_STATS, R_OK))
+		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+	dev = vp_assert_open_dev(_metadata);
+	ns_before = close_unrelated(n);
+	ASSERT_LT(0, ns_before);
+	ep = vp_create(dev, 0);
+	ASSERT_LE(0, ep);
+	efd = vp_eventfd(0);
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, vp_ctl(dev, ep, VEPOLL_CTL_ADD, efd, VEPOLLIN, 1));
+
+	lookups = vp_stat("close_lookups");
+	kills = vp_stat("close_kills");
+	ASSERT_LE(0, lookups) TH_LOG("%s: %s", VP_STATS, strerror(-lookups));
+	ASSERT_LE(0, kills);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(close_unrelated(n) > 0 ? 0 : 1);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, status);
+	EXPECT_EQ(kills, vp_stat("close_kills"));
+	EXPECT_LE(lookups + n, vp_stat("close_lookups"));
+
+	ns_watched = close_unrelated(n);
+	TH_LOG("unrelated close: %.0f ns before the watch, %.0f ns with it",
+	       ns_before, ns_watched);
+	close(efd);
+	EXPECT_EQ(kills + 1, vp_stat("close_kills"));
+	EXPECT_EQ(0, vp_wait(dev, ep, &ev, 1, 0));
+	close(ep);
+	close(dev);
 }
 
 /* ---- 6. an instance and a native epoll watching each other ---------------- */
