@@ -49,6 +49,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -909,6 +910,77 @@ static void bench_ctl_churn(void)
 	row_ratio(r);
 }
 
+/* ---- 2b. fresh targets: ADD of a new file, then its close ------------- */
+
+/*
+ * What a server does for every connection: a new socket (or pipe) is
+ * watched, then closed with the watch still in place, so the close itself
+ * removes it. This is the path where a close-notification scheme shows its
+ * cost (a watch per inode would be set up and torn down every time).
+ */
+enum fresh_kind { FRESH_SOCKET, FRESH_PIPE };
+
+struct fresh {
+	enum fresh_kind what;
+	struct evset set[2];
+};
+
+static struct sample fresh_sample(void *ctx, int var, long iters)
+{
+	struct fresh *f = ctx;
+	struct evset *s = &f->set[var];
+	double t0, t1;
+	int p[2];
+	long i;
+
+	t0 = now_ns();
+	for (i = 0; i < iters; i++) {
+		if (f->what == FRESH_SOCKET) {
+			p[0] = socket(AF_INET, SOCK_STREAM, 0);
+			p[1] = -1;
+			if (p[0] < 0)
+				die("socket: %s", strerror(errno));
+		} else {
+			make_pipe(p);
+		}
+		if (set_add(s, p[0], EPOLLIN, i))
+			die("%s fresh ADD: %s", kind_name[var], strerror(errno));
+		close(p[0]);
+		if (p[1] >= 0)
+			close(p[1]);
+	}
+	t1 = now_ns();
+	return (struct sample){ t1 - t0, iters };
+}
+
+static void bench_fresh(void)
+{
+	struct fresh f;
+	struct series s[2];
+	bool skip[2] = { !have(K_VEPOLL), false };
+	struct row *r;
+	int k;
+
+	for (f.what = FRESH_SOCKET; f.what <= FRESH_PIPE; f.what++) {
+		progress("fresh %s", f.what == FRESH_SOCKET ? "socket" : "pipe");
+		for (k = 0; k < 2; k++)
+			if (!skip[k])
+				set_init(&f.set[k], k, 1);
+		measure(fresh_sample, &f, 2, skip, false, 1L << 20, s);
+		for (k = 0; k < 2; k++)
+			if (!skip[k])
+				set_free(&f.set[k]);
+		r = row_new("fresh-close",
+			    f.what == FRESH_SOCKET ? "TCP socket" : "pipe",
+			    "fresh file: create, ADD, close:", "ns/file",
+			    false);
+		row_set(r, K_VEPOLL, &s[K_VEPOLL]);
+		row_set(r, K_EPOLL, &s[K_EPOLL]);
+		r->note = "the close removes the watch; no DEL";
+		row_ratio(r);
+	}
+}
+
 /* ---- 3. wakeup ping-pong ---------------------------------------------- */
 
 struct pingpong {
@@ -1621,6 +1693,7 @@ static const struct {
 } tests[] = {
 	{ "wait-hot", bench_wait_hot },
 	{ "ctl-churn", bench_ctl_churn },
+	{ "fresh-close", bench_fresh },
 	{ "ping-pong", bench_pingpong },
 	{ "mass-ready", bench_mass_ready },
 	{ "idle", bench_idle },
@@ -1648,8 +1721,8 @@ static void print_usage(void)
 	fprintf(stderr,
 		"usage: vepoll_bench [--quick] [--reps N] [--sample-ms MS]"
 		" [--idle-ms MS] [--only TEST,...] [--allow-missing]\n"
-		"       TEST: wait-hot ctl-churn ping-pong mass-ready idle"
-		" batch ladder\n"
+		"       TEST: wait-hot ctl-churn fresh-close ping-pong mass-ready"
+		" idle batch ladder\n"
 		"       vepoll_bench --loop NAME [--impl vepoll|epoll|poll]"
 		" [--n N] [--seconds S]\n");
 	exit(2);
