@@ -35,7 +35,11 @@
  *   ep->mtx                 (per instance) the watch tree, each watch's
  *                           @data, the freeing of watches; an instance
  *                           polling an inner instance takes the inner mtx
- *                           with subclass = nesting depth
+ *                           with subclass = nesting depth. A changelist
+ *                           (CTL_BATCH, WAIT2's changes) holds it across
+ *                           a chunk of eight entries; WAIT2 lets go of
+ *                           it before it waits, so no task sleeps for
+ *                           events holding it
  *   vepoll_nest_mutex       (vepoll_nest.c) the instance-in-instance
  *                           graph; nothing is taken under it
  *   vepoll_sbmarks_mutex    (vepoll_target.c) making an fsnotify mark,
@@ -111,7 +115,7 @@ extern unsigned int vepoll_max_user_instances;
  * @dead: watches killed by their file's last close, to be freed
  * @scanning: a holder of @mtx has taken the ready list private; what it
  *	does not consume it puts back, so a waiter counts it as available
- * @wq: tasks sleeping in VEPOLL_IOC_WAIT (exclusive waiters)
+ * @wq: tasks sleeping in VEPOLL_IOC_WAIT or WAIT2 (exclusive waiters)
  * @poll_wait: pollers of @file (poll, select, epoll, an outer instance)
  * @poll_work: wakes @poll_wait from a clean context (vepoll_event.c)
  * @poll_missed: bit 0 set by a poll that found @mtx held by another task;
@@ -211,13 +215,17 @@ int vepoll_create_fd(unsigned long flags);
 /* vepoll_ctl.c: the watch list (VEPOLL_IOC_CTL, VEPOLL_IOC_CTL_BATCH). */
 int vepoll_ctl(const struct vepoll_ctl_args *args);
 long vepoll_ctl_batch(const struct vepoll_ctl_batch *batch);
+long vepoll_ctl_apply(struct file *epf, s32 epfd,
+		      const struct vepoll_ctl_args __user *uctls,
+		      s32 __user *uresults, bool report, u32 count,
+		      int *err);
 void vepoll_watch_remove(struct vepoll_instance *ep, struct vepoll_watch *w);
 void vepoll_watch_reap(struct vepoll_instance *ep);
 void vepoll_watch_remove_all(struct vepoll_instance *ep);
 int vepoll_watch_cache_init(void);
 void vepoll_watch_cache_exit(void);
 
-/* vepoll_event.c: wakeups, the ready list, harvesting, VEPOLL_IOC_WAIT. */
+/* vepoll_event.c: wakeups, the ready list, harvesting, WAIT and WAIT2. */
 void vepoll_lock(struct vepoll_instance *ep);
 bool vepoll_lock_poll(struct vepoll_instance *ep, int depth, bool foreign);
 void vepoll_unlock(struct vepoll_instance *ep);
@@ -235,6 +243,7 @@ bool vepoll_is_native_epoll(const struct file *file,
 			    const struct vepoll_instance *ep);
 void vepoll_poll_work(struct irq_work *work);
 long vepoll_wait(const struct vepoll_wait_args *args);
+long vepoll_wait2(const struct vepoll_wait2_args *args);
 int vepoll_event_init(void);
 void vepoll_event_exit(void);
 

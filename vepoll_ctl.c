@@ -336,12 +336,11 @@ static u32 vepoll_batch_copy_in(struct vepoll_ctl_args *ctls,
 	return i;
 }
 
-/* One entry of a batch whose epfd referred to @epf (NULL: a bad fd). */
-static int vepoll_batch_apply(const struct vepoll_ctl_batch *batch,
-			      struct file *epf,
+/* One entry of a changelist whose epfd referred to @epf (NULL: a bad fd). */
+static int vepoll_batch_apply(s32 epfd, struct file *epf,
 			      const struct vepoll_ctl_args *args, bool *held)
 {
-	if (args->epfd != batch->epfd)
+	if (args->epfd != epfd)
 		return -EINVAL;
 	if (!epf)
 		return -EBADF;
@@ -349,14 +348,71 @@ static int vepoll_batch_apply(const struct vepoll_ctl_batch *batch,
 }
 
 /**
+ * vepoll_ctl_apply() - apply a changelist to one instance
+ * @epf: the file @epfd referred to when the call started, or NULL
+ * @epfd: the fd number every entry's epfd must equal (else EINVAL)
+ * @uctls: user address of struct vepoll_ctl_args[@count]
+ * @uresults: user address of __s32[@count]
+ * @report: whether to write @uresults (when false, it is not looked at)
+ * @count: number of entries, at most INT_MAX
+ * @err: set to the errno of the entry that failed, 0 if none did
+ *
+ * The engine of VEPOLL_IOC_CTL_BATCH and of VEPOLL_IOC_WAIT2's changes.
+ * Entries are applied in order, each exactly as VEPOLL_IOC_CTL would,
+ * and the list stops at the first that fails; its result slot gets the
+ * errno. Entries and results are copied in chunks, the results after
+ * their chunk was applied, and the instance's mtx is held across a chunk
+ * only: it is free again when this returns.
+ *
+ * Return: the number of entries applied, or -EFAULT if a result cannot
+ * be written (the entries of that chunk are applied).
+ */
+long vepoll_ctl_apply(struct file *epf, s32 epfd,
+		      const struct vepoll_ctl_args __user *uctls,
+		      s32 __user *uresults, bool report, u32 count,
+		      int *err)
+{
+	struct vepoll_ctl_args ctls[VEPOLL_BATCH_CHUNK];
+	s32 results[VEPOLL_BATCH_CHUNK];
+	u32 done = 0, n, copied, i;
+	bool held = false;
+
+	*err = 0;
+	for (;;) {
+		n = min_t(u32, count - done, VEPOLL_BATCH_CHUNK);
+		if (!n)
+			break;
+		copied = vepoll_batch_copy_in(ctls, &uctls[done], n);
+		for (i = 0; i < n; i++) {
+			results[i] = i < copied ?
+				     vepoll_batch_apply(epfd, epf, &ctls[i],
+							&held) :
+				     -EFAULT;
+			if (results[i])
+				break;
+		}
+		vepoll_ctl_release(epf, &held);
+		if (i < n)
+			*err = results[i];
+		/* The failed entry's result is written too. */
+		if (report &&
+		    copy_to_user(&uresults[done], results,
+				 min(i + 1, n) * sizeof(*results)))
+			return -EFAULT;
+		done += i;
+		if (i < n)
+			break;
+		cond_resched();
+	}
+	return done;
+}
+
+/**
  * vepoll_ctl_batch() - apply many CTLs to one instance (VEPOLL_IOC_CTL_BATCH)
  * @batch: the batch header, already copied from user space
  *
- * Entries are applied in order, each exactly as VEPOLL_IOC_CTL would, and
- * the batch stops at the first that fails; its result slot gets the errno.
- * The epfd is looked up once for the whole batch; entries and results are
- * copied in chunks, the results after their chunk was applied, and the
- * instance's mtx is held across a chunk.
+ * The entries go through vepoll_ctl_apply(). The epfd is looked up once
+ * for the whole batch.
  *
  * Return: the number of entries applied, or a negative errno if the batch
  * itself is invalid (EINVAL) or a result cannot be written (EFAULT, with
@@ -364,44 +420,18 @@ static int vepoll_batch_apply(const struct vepoll_ctl_batch *batch,
  */
 long vepoll_ctl_batch(const struct vepoll_ctl_batch *batch)
 {
-	struct vepoll_ctl_args __user *uctls = u64_to_user_ptr(batch->ctls);
-	s32 __user *uresults = u64_to_user_ptr(batch->results);
-	struct vepoll_ctl_args ctls[VEPOLL_BATCH_CHUNK];
-	s32 results[VEPOLL_BATCH_CHUNK];
-	u32 done = 0, n, copied, i;
-	bool held = false;
+	int err;
 	long ret;
 	struct fd f;
 
 	if (batch->flags || batch->__pad || batch->count > INT_MAX)
 		return -EINVAL;
 	f = fdget(batch->epfd);
-	for (;;) {
-		n = min_t(u32, batch->count - done, VEPOLL_BATCH_CHUNK);
-		if (!n)
-			break;
-		copied = vepoll_batch_copy_in(ctls, &uctls[done], n);
-		for (i = 0; i < n; i++) {
-			results[i] = i < copied ?
-				     vepoll_batch_apply(batch, f.file, &ctls[i],
-							&held) :
-				     -EFAULT;
-			if (results[i])
-				break;
-		}
-		vepoll_ctl_release(f.file, &held);
-		/* The failed entry's result is written too. */
-		ret = -EFAULT;
-		if (copy_to_user(&uresults[done], results,
-				 min(i + 1, n) * sizeof(*results)))
-			goto out;
-		done += i;
-		if (i < n)
-			break;
-		cond_resched();
-	}
-	ret = done;
-out:
+	/* A NULL @results faults, as any bad address does. */
+	ret = vepoll_ctl_apply(f.file, batch->epfd,
+			       u64_to_user_ptr(batch->ctls),
+			       u64_to_user_ptr(batch->results), true,
+			       batch->count, &err);
 	fdput(f);
 	return ret;
 }

@@ -25,7 +25,9 @@
 #include <linux/ktime.h>
 #include <linux/lockdep.h>
 #include <linux/rcupdate.h>
+#include <linux/math64.h>
 #include <linux/sched.h>
+#include <linux/sched/rt.h>
 #include <linux/sched/signal.h>
 #include <linux/signal.h>
 #include <linux/slab.h>
@@ -627,19 +629,53 @@ static bool vepoll_prepare_to_sleep(struct vepoll_instance *ep,
 	return sleep;
 }
 
+/*
+ * The slack of a wait's timer, as Linux's select_estimate_accuracy()
+ * gives epoll's: none for a realtime task, else 0.1% of the timeout
+ * (0.5% when niced), at least the task's timer_slack_ns, at most 100 ms.
+ * Slack only ever makes a wait longer: the deadline is its earliest end.
+ */
+static u64 vepoll_wait_slack(s64 timeout_ns)
+{
+	u64 slack;
+
+	if (rt_task(current))
+		return 0;
+	slack = div_u64(timeout_ns, task_nice(current) > 0 ? 200 : 1000);
+	slack = min_t(u64, slack, 100 * NSEC_PER_MSEC);
+	return max_t(u64, slack, current->timer_slack_ns);
+}
+
+/*
+ * Where a wait of @timeout_ns ends: 0 polls, < 0 is the infinite wait,
+ * capped at wait_cap_ms (a cap of 0 makes it a poll). Sets *@expires, an
+ * absolute CLOCK_MONOTONIC deadline (saturated, never wrapped), and
+ * *@slack. Returns false for a poll, which reads no clock: the hot path
+ * of event loops.
+ */
+static bool vepoll_deadline(s64 timeout_ns, ktime_t *expires, u64 *slack)
+{
+	if (timeout_ns < 0)
+		timeout_ns = (s64)vepoll_wait_cap_ms * NSEC_PER_MSEC;
+	if (!timeout_ns)
+		return false;
+	*slack = vepoll_wait_slack(timeout_ns);
+	*expires = ktime_add_safe(ktime_get(), ns_to_ktime(timeout_ns));
+	return true;
+}
+
+/*
+ * The waiting loop of WAIT and WAIT2: report events, or sleep until
+ * @deadline (NULL: do not sleep) plus at most @slack.
+ */
 static long vepoll_do_wait(struct vepoll_instance *ep,
 			   struct vepoll_event __user *uevents, int maxevents,
-			   int timeout_ms)
+			   const ktime_t *deadline, u64 slack)
 {
-	unsigned int wait_ms = timeout_ms < 0 ? vepoll_wait_cap_ms : timeout_ms;
-	bool timed_out = wait_ms == 0;
-	ktime_t expires = 0;
+	bool timed_out = !deadline;
+	ktime_t expires = deadline ? *deadline : 0;
 	DEFINE_WAIT(wait);
 	int res;
-
-	/* A poll reads no clock: the hot path of event loops. */
-	if (!timed_out)
-		expires = ktime_add_ms(ktime_get(), wait_ms);
 
 	for (;;) {
 		if (vepoll_events_available(ep)) {
@@ -661,24 +697,23 @@ static long vepoll_do_wait(struct vepoll_instance *ep,
 			return -EINTR;
 
 		if (vepoll_prepare_to_sleep(ep, &wait))
-			timed_out = !schedule_hrtimeout_range(&expires,
-						current->timer_slack_ns,
-						HRTIMER_MODE_ABS);
+			timed_out = !schedule_hrtimeout_range(&expires, slack,
+							      HRTIMER_MODE_ABS);
 		finish_wait(&ep->wq, &wait);
 	}
 }
 
 /*
- * epoll_pwait(2): wait under @sigmask. The old mask is restored on return,
- * except after EINTR: then signal delivery restores it once the handler
- * of the signal that interrupted the wait has run.
+ * epoll_pwait(2): wait under the mask at @sigmask. The old mask is
+ * restored on return, except after EINTR: then signal delivery restores
+ * it once the handler of the signal that interrupted the wait has run.
  */
-static int vepoll_set_sigmask(const struct vepoll_wait_args *args)
+static int vepoll_set_sigmask(u64 sigmask, u64 sigsetsize)
 {
-	void __user *umask = u64_to_user_ptr(args->sigmask);
+	void __user *umask = u64_to_user_ptr(sigmask);
 	sigset_t kmask;
 
-	if (args->sigsetsize != sizeof(sigset_t))
+	if (sigsetsize != sizeof(sigset_t))
 		return -EINVAL;
 	/* A 32-bit sigset is two words: the same bytes on little-endian only. */
 	if (in_compat_syscall() ?
@@ -700,26 +735,43 @@ static void vepoll_restore_sigmask(long res)
 	sigprocmask(SIG_SETMASK, &current->saved_sigmask, NULL);
 }
 
+/* The EINVAL and EFAULT checks of a wait's event buffer and flags. */
+static int vepoll_check_events(struct vepoll_event __user *uevents,
+			       u32 maxevents, u32 flags)
+{
+	if (!maxevents || maxevents > INT_MAX / sizeof(struct vepoll_event) ||
+	    flags)
+		return -EINVAL;
+	if (!access_ok(uevents, maxevents * sizeof(struct vepoll_event)))
+		return -EFAULT;
+	return 0;
+}
+
 static long vepoll_wait_on(const struct vepoll_wait_args *args)
 {
 	struct vepoll_event __user *uevents = u64_to_user_ptr(args->events);
+	ktime_t expires;
+	u64 slack = 0;
+	bool timed;
 	struct fd f;
 	long res;
 
-	if (!args->maxevents ||
-	    args->maxevents > INT_MAX / sizeof(struct vepoll_event) ||
-	    args->flags)
-		return -EINVAL;
-	if (!access_ok(uevents, args->maxevents * sizeof(struct vepoll_event)))
-		return -EFAULT;
+	res = vepoll_check_events(uevents, args->maxevents, args->flags);
+	if (res)
+		return res;
 
 	f = fdget(args->epfd);
 	if (!f.file)
 		return -EBADF;
 	res = -EINVAL;
-	if (vepoll_is_instance_file(f.file))
+	if (vepoll_is_instance_file(f.file)) {
+		timed = vepoll_deadline(args->timeout_ms < 0 ? -1 :
+					(s64)args->timeout_ms * NSEC_PER_MSEC,
+					&expires, &slack);
 		res = vepoll_do_wait(f.file->private_data, uevents,
-				     args->maxevents, args->timeout_ms);
+				     args->maxevents, timed ? &expires : NULL,
+				     slack);
+	}
 	fdput(f);
 	return res;
 }
@@ -740,11 +792,80 @@ long vepoll_wait(const struct vepoll_wait_args *args)
 	long res;
 
 	if (args->sigmask) {
-		res = vepoll_set_sigmask(args);
+		res = vepoll_set_sigmask(args->sigmask, args->sigsetsize);
 		if (res)
 			return res;
 	}
 	res = vepoll_wait_on(args);
+	if (args->sigmask)
+		vepoll_restore_sigmask(res);
+	return res;
+}
+
+static long vepoll_wait2_on(const struct vepoll_wait2_args *args)
+{
+	struct vepoll_event __user *uevents = u64_to_user_ptr(args->events);
+	ktime_t expires;
+	u64 slack = 0;
+	bool timed;
+	struct fd f;
+	long res;
+	int err;
+
+	res = vepoll_check_events(uevents, args->maxevents, args->flags);
+	if (res)
+		return res;
+	if (args->nchanges > INT_MAX)
+		return -EINVAL;
+
+	f = fdget(args->epfd);
+	if (!f.file)
+		return -EBADF;
+	res = -EINVAL;
+	if (!vepoll_is_instance_file(f.file))
+		goto out;
+	/* From the call's start, as epoll_pwait2(): changes count in it. */
+	timed = vepoll_deadline(args->timeout_ns, &expires, &slack);
+	if (args->nchanges) {
+		res = vepoll_ctl_apply(f.file, args->epfd,
+				       u64_to_user_ptr(args->changes),
+				       u64_to_user_ptr(args->results),
+				       args->results, args->nchanges, &err);
+		if (res >= 0)
+			res = err;
+		if (res)
+			goto out;
+	}
+	res = vepoll_do_wait(f.file->private_data, uevents, args->maxevents,
+			     timed ? &expires : NULL, slack);
+out:
+	fdput(f);
+	return res;
+}
+
+/**
+ * vepoll_wait2() - apply changes, then wait (VEPOLL_IOC_WAIT2)
+ * @args: the arguments, already copied from user space
+ *
+ * epoll_pwait2() with a changelist. The checks of WAIT come first, in its
+ * order, then nchanges (EINVAL), so that a call with bad arguments
+ * changes nothing. The changes go through vepoll_ctl_apply(), the engine
+ * of VEPOLL_IOC_CTL_BATCH; if one fails, the call does not wait and
+ * fails with its errno. The wait is WAIT's, with a timeout in
+ * nanoseconds on an hrtimer.
+ *
+ * Return: the number of events written, 0 on timeout, or a negative errno.
+ */
+long vepoll_wait2(const struct vepoll_wait2_args *args)
+{
+	long res;
+
+	if (args->sigmask) {
+		res = vepoll_set_sigmask(args->sigmask, args->sigsetsize);
+		if (res)
+			return res;
+	}
+	res = vepoll_wait2_on(args);
 	if (args->sigmask)
 		vepoll_restore_sigmask(res);
 	return res;

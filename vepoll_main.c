@@ -3,8 +3,9 @@
  * The vepoll module: parameters, /dev/vepoll, ioctls.
  *
  * vepoll clones the epoll subsystem of VeridianOS as a loadable module.
- * Programs open /dev/vepoll and issue VEPOLL_IOC_CREATE, VEPOLL_IOC_CTL
- * and VEPOLL_IOC_WAIT on it; see Documentation.rst and vepoll_uapi.h.
+ * Programs open /dev/vepoll and issue VEPOLL_IOC_CREATE, VEPOLL_IOC_CTL,
+ * VEPOLL_IOC_CTL_BATCH, VEPOLL_IOC_WAIT and VEPOLL_IOC_WAIT2 on it; see
+ * Documentation.rst and vepoll_uapi.h.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -65,6 +66,13 @@ static long vepoll_dev_ioctl(struct file *file, unsigned int cmd,
 			return -EFAULT;
 		return vepoll_wait(&args);
 	}
+	case VEPOLL_IOC_WAIT2: {
+		struct vepoll_wait2_args args;
+
+		if (copy_from_user(&args, uarg, sizeof(args)))
+			return -EFAULT;
+		return vepoll_wait2(&args);
+	}
 	default:
 		return -ENOTTY;
 	}
@@ -73,7 +81,11 @@ static long vepoll_dev_ioctl(struct file *file, unsigned int cmd,
 static const struct file_operations vepoll_dev_fops = {
 	.owner		= THIS_MODULE,
 	.unlocked_ioctl	= vepoll_dev_ioctl,
-	/* Every ABI structure has one layout for 32 and 64-bit callers. */
+	/*
+	 * Every ABI structure, struct vepoll_wait2_args included, has one
+	 * layout for 32 and 64-bit callers; only the signal mask differs,
+	 * and vepoll_set_sigmask() reads a compat one itself.
+	 */
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,
 };
