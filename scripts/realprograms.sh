@@ -19,7 +19,9 @@
 #      the shim gives Python a vepoll instance (its fdinfo has vepoll-id:)
 #      and, after, the shim's counters (VEPOLL_PRELOAD_STATS) of every
 #      Python process: vepoll served every epoll call, native epoll none
-#   2. (not --quick) redis-server on loopback, native epoll and then the
+#   2. asyncio's three pty tests (EPollEventLoopTests) on the shim: an
+#      event loop watching a pty master
+#   3. (not --quick) redis-server on loopback, native epoll and then the
 #      shim, in alternating rounds, each driven by redis-benchmark (SET,
 #      GET); checks /proc/PID/fdinfo of the shimmed server for vepoll-id:
 #      and compares the median requests/s
@@ -32,10 +34,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 preload=$top/lib/libvepoll-preload.so
 py=/usr/bin/python3
 
-# Python tests that fail under the shim, and why (lib/README.md has more).
-declare -A KNOWN=(
-	[test.test_asyncio.test_events.EPollEventLoopTests.test_read_pty_output]="vepoll refuses a pty master (opened from /dev/ptmx, FMODE_NONOTIFY) with EPERM; epoll accepts it"
-)
+# Python tests that fail under the shim, and why (lib/README.md has more):
+# none at present.
+declare -A KNOWN=()
 
 # ---------------------------------------------------------------- guest side
 # These run inside the VM (scripts/vm.sh runs this script again there) and
@@ -68,6 +69,23 @@ print(open("/proc/self/fdinfo/%d" % e.fileno()).read())' | grep -q '^vepoll-id:'
 				n, s["creates"], s["ctls"], s["waits"], s["events"],
 				s["native_creates"], s["native_ctls"], s["native_waits"] }' "$stats"
 	fi
+}
+
+# Event loops on a pty master (opened from /dev/ptmx, so FMODE_NONOTIFY):
+# asyncio's pty tests. (tmux and script(1) would be others, but they use
+# poll(2): tmux sets libevent's EVENT_NOEPOLL on Linux.)
+guest_pty() {
+	local stats=/tmp/vepoll-stats.pty rc=0
+	export TMPDIR=/tmp
+	cd /tmp
+	rm -f "$stats"
+	LD_PRELOAD=$preload VEPOLL_PRELOAD_STATS=$stats "$py" -m unittest -v \
+		test.test_asyncio.test_events.EPollEventLoopTests.test_read_pty_output \
+		test.test_asyncio.test_events.EPollEventLoopTests.test_write_pty \
+		test.test_asyncio.test_events.EPollEventLoopTests.test_bidirectional_pty ||
+		rc=$?
+	echo "REAL-PTY-ASYNCIO $rc $(awk '{ for (i = 1; i < NF; i += 2) s[$i] += $(i + 1) }
+		END { print s["ctls"] + 0, s["native_ctls"] + 0 }' "$stats" 2>/dev/null)"
 }
 
 redis_port=6399
@@ -130,6 +148,7 @@ if [[ ${1:-} == --in-guest ]]; then
 	shift
 	case $what in
 	python) guest_python "$@" ;;
+	pty) guest_pty ;;
 	redis) guest_redis "$@" ;;
 	esac
 	exit 0
@@ -176,6 +195,7 @@ suites=(test_epoll test_selectors)
 ((quick)) || suites+=(test_asyncio)
 cmd="scripts/realprograms.sh --in-guest python shim ${suites[*]}"
 ((native == 0)) || cmd+="; scripts/realprograms.sh --in-guest python native ${suites[*]}"
+cmd+="; scripts/realprograms.sh --in-guest pty"
 ((quick)) || cmd+="; scripts/realprograms.sh --in-guest redis $rounds"
 log=$out/run.log
 timeout=900
@@ -247,6 +267,14 @@ if [[ -n $pyrc && $pyrc != 0 && ${#failed[@]} == 0 ]]; then
 	fail "python -m test exited $pyrc without a failed test case (see $log)"
 fi
 
+echo
+echo "==== pty masters: asyncio's pty tests on the shim"
+read -r _ arc actls anative <<<"$(grep -m1 '^REAL-PTY-ASYNCIO' "$log" || true)"
+if [[ ${arc:-} == 0 && ${actls:-0} -gt 0 && ${anative:-1} == 0 ]]; then
+	echo "  asyncio EPollEventLoopTests: the 3 pty tests pass, $actls ctl on vepoll, none on epoll"
+else
+	fail "asyncio's pty tests on the shim: exit ${arc:-none}, ${actls:-no} vepoll ctl, ${anative:-no} native ctl"
+fi
 if ((!quick)); then
 	echo
 	echo "==== redis-server + redis-benchmark -c 50 -n 30000 -t set,get (loopback, $rounds rounds per side)"
