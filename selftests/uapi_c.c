@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The ABI header on its own, as strict C11: it must need nothing but what
- * it includes itself (SPEC §1). Compiled with -fsyntax-only.
+ * it includes itself (Documentation.rst, "The ABI"). Compiled with
+ * -fsyntax-only.
  */
 #include "vepoll_uapi.h"
 

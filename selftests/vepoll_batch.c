@@ -5,11 +5,11 @@
  *
  * A batch applies its entries in order, each exactly as VEPOLL_IOC_CTL
  * would, and stops at the first that fails. So the single CTL is the
- * oracle here: for every error path of SPEC §3, and for the order of its
+ * oracle here: for every error path of CTL, and for the order of its
  * checks, the same state is built on two instances, the failing entry is
  * issued as a single CTL on one and inside a batch on the other, and the
  * batch must report, in that entry's result, both the errno the single
- * CTL returned and the one SPEC names; the entries before it must be
+ * CTL returned and the one documented; the entries before it must be
  * applied (same watches on both instances, and their events reported) and
  * the ones after it neither applied nor given a result. The failing entry
  * sits on both sides of the chunk sizes an implementation is likely to
@@ -32,7 +32,7 @@
 #define BAD_OP		0x7f
 #define BAD_BIT		(1U << 20)		/* no VEPOLL* bit */
 #define MAX_N		1000		/* entries in the largest batch */
-#define NEST_MAX	5	/* deepest chain of instances (SPEC §3) */
+#define NEST_MAX	5	/* deepest chain of instances, as Linux */
 #define ENTRY_SIZE	sizeof(struct vepoll_ctl_args)
 #define BITS		((int)sizeof(void *) * 8)
 
@@ -104,7 +104,7 @@ static int batch(int dev, int epfd, const struct vepoll_ctl_args *ctls,
 	return batch_args(dev, &b);
 }
 
-/* Dups of one eventfd: each dup is a watch key of its own (SPEC §3). */
+/* Dups of one eventfd: each dup is a watch key of its own. */
 struct pool {
 	int efd, n;
 	int *fd;
@@ -343,7 +343,7 @@ static void unmap_guarded(char *guard, size_t pages)
 
 /* ---- the request number -------------------------------------------------- */
 
-/* The uapi number: magic 0xB8, number 4, written, 32 bytes (SPEC §1). */
+/* The uapi number: magic 0xB8, number 4, written, 32 bytes. */
 TEST(request_number_is_the_uapi_one)
 {
 	EXPECT_EQ(0x4020b804U, (unsigned int)VEPOLL_IOC_CTL_BATCH);
@@ -412,7 +412,7 @@ FIXTURE(oracle) {
 
 /* One error path: the failing entry and the state it meets. */
 struct ocase {
-	int expect;	/* the -errno SPEC names; 0: only batch == single */
+	int expect;	/* the documented -errno; 0: only batch == single */
 	enum epk epk;
 	__u32 op;
 	enum fdk fdk;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vepoll_create - SPEC §2: VEPOLL_IOC_CREATE, the instance file and the
+ * vepoll_create - VEPOLL_IOC_CREATE, the instance file and the
  * global limit on live instances.
  */
 #define _GNU_SOURCE
@@ -106,7 +106,7 @@ TEST_F(dev, instance_fd_is_anon_inode_vepoll)
 
 /*
  * Create until the global limit. Root's CAP_SYS_RESOURCE lifts the
- * per-user limit (SPEC §5), so the first failure is the global one.
+ * per-user limit, so the first failure is the global one.
  */
 TEST_F(dev, create_beyond_max_instances_is_enfile)
 {

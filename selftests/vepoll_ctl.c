@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vepoll_ctl - SPEC §3: VEPOLL_IOC_CTL, every errno it can return, and the
- * order in which it checks them (Linux's: EFAULT, EBADF epfd, EBADF fd,
- * EPERM, EINVAL, ELOOP, EEXIST/ENOENT, ENOSPC).
+ * vepoll_ctl - VEPOLL_IOC_CTL (Documentation.rst, "Watches"), every errno
+ * it can return, and the order in which it checks them (Linux's: EFAULT,
+ * EBADF epfd, EBADF fd, EPERM, EINVAL, ELOOP, EEXIST/ENOENT, ENOSPC).
  */
 #define _GNU_SOURCE
 #include "kselftest_harness.h"

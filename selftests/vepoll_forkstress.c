@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vepoll_forkstress - many processes, each with many threads, sharing
- * instances and targets after fork (SPEC 5: "any mix of concurrent CTL,
+ * instances and targets after fork ("any mix of concurrent CTL,
  * WAIT, poll and close, from many threads and processes, is safe"), and
  * rmmod attempted all the while. vepoll_stress does the single-process
  * part; this is the multi-process one.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vepoll_fuzz - random, hostile ioctls on /dev/vepoll (SPEC 5: "any mix
- * ... is safe"; every error is one the contract names).
+ * vepoll_fuzz - random, hostile ioctls on /dev/vepoll ("any mix ... is
+ * safe"; every error is one the contract names).
  *
  * fuzz_ioctls issues VEPOLL_FUZZ_CALLS ioctls (default 20000, times
  * VEPOLL_HOSTILE_SCALE) in chunks of 500, each chunk in a child process of
@@ -26,8 +26,8 @@
  * mixed with closes, dup2s, epoll_ctl/epoll_wait and poll of the pool,
  * reads, writes and forks. Each return must be success or an errno of
  * the contract (EFAULT EBADF EPERM EINVAL ELOOP EEXIST ENOENT ENOSPC ENOTTY
- * EINTR ENFILE EMFILE ENOMEM) and, where the arguments decide it (SPEC
- * 3's order of checks), exactly the errno they call for; events handed
+ * EINTR ENFILE EMFILE ENOMEM) and, where the arguments decide it (the
+ * documented order of checks), exactly the errno they call for; events handed
  * back must be well formed, batch results consistent with the count.
  * A chunk still running after 30 s (scaled) is reported with its state
  * (D: stuck in the kernel) and the call it was in, and ends the run.
@@ -561,7 +561,7 @@ static struct fdpick pick_fd(bool want_inst)
 	return p;
 }
 
-/* ---- expectations (SPEC 3, 4 and Documentation.rst's order) ------------ */
+/* ---- expectations (Documentation.rst: its rules and their order) ------ */
 
 /* fdget() finds nothing: never open, closed, or O_PATH. */
 static bool fd_missing(const struct fdpick *p)
@@ -1468,7 +1468,7 @@ TEST(module_still_works)
 /*
  * An instance and a native epoll that watch each other: a cycle that
  * vepoll's ELOOP check cannot see, nor epoll's (an instance is not an
- * epoll file). SPEC 5 still wants every call to return. Each case runs in
+ * epoll file). Every call must still return. Each case runs in
  * a child, and the test fails if the child is still there 10 s later:
  * stuck, as found by fuzz_ioctls, in D state - unkillable, and holding
  * the module.

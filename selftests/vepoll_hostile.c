@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vepoll_hostile - SPEC 5 under hostile use: the module's lifecycle, what
- * churn leaves behind, limits and privileges, and what is copied back.
+ * vepoll_hostile - limits and safety (Documentation.rst) under hostile
+ * use: the module's lifecycle, what churn leaves behind, limits and
+ * privileges, and what is copied back.
  *
  * Lifecycle and leaks
  *   insmod_rmmod_cycles: 100 unload/load cycles (VEPOLL_KO, VEPOLL_PARAMS,

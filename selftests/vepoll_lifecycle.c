@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vepoll_lifecycle - SPEC §2-§3: an instance lives exactly as long as its
+ * vepoll_lifecycle - an instance lives exactly as long as its
  * file and releases every target when it goes; a target whose last
  * descriptor is closed leaves the set; fork shares instances; fdinfo.
  *
@@ -232,7 +232,7 @@ TEST_F(life, fork_child_shares_instance_and_keeps_it_alive)
 
 /*
  * An instance shared with a child, closed by both: it never kept its
- * target open. A watch holds no reference on its file (SPEC 3), so while
+ * target open. A watch holds no reference on its file, so while
  * the child still holds the instance, the parent's close of the write end,
  * its last descriptor, releases it at once (EOF on the read end), and it
  * stays released once the child has closed the instance too.

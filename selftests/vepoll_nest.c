@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vepoll_nest - SPEC §2-§3: an instance fd is pollable (POLLIN | POLLRDNORM
- * while a wait would report something), so it can sit in another instance
- * or in epoll; loops and chains deeper than 5 instances are ELOOP.
+ * vepoll_nest - an instance fd is pollable (POLLIN | POLLRDNORM while a
+ * wait would report something), so it can sit in another instance or in
+ * epoll; loops and chains deeper than 5 instances are ELOOP.
  *
  * Where the contract is silent, nested instances behave as nested native
  * epoll instances do: the two-level and three-level tests run the same
@@ -1024,9 +1024,10 @@ TEST_F(nest, closing_a_middle_instance_shortens_the_chain)
 
 /*
  * Random ADDs, DELs and closes on 6 instances, applied to vepoll instances
- * and to native epoll instances alike, and to a model of SPEC §3: self is
- * EINVAL, then a cycle or a chain of more than 5 is ELOOP, then EEXIST /
- * ENOENT. All three must agree on every result.
+ * and to native epoll instances alike, and to a model of the rules
+ * (Documentation.rst, "Watches"): self is EINVAL, then a cycle or a chain
+ * of more than 5 is ELOOP, then EEXIST / ENOENT. All three must agree on
+ * every result.
  */
 #define G_NODES		6
 #define G_OPS		1500

@@ -5,8 +5,9 @@
  * One interface over the two kinds of instance, so that a test can build
  * the same nest of vepoll instances ('v') and native epoll instances ('e')
  * and run the same steps on it: a nest made only of native epoll
- * instances is the oracle vepoll is held to (SPEC: where it is silent, do
- * what Linux's epoll does). Include after vepoll_test.h.
+ * instances is the oracle vepoll is held to (where the contract is
+ * silent, vepoll does what Linux's epoll does). Include after
+ * vepoll_test.h.
  */
 #ifndef VEPOLL_NEST_H
 #define VEPOLL_NEST_H
@@ -15,7 +16,7 @@
 #include <sys/epoll.h>
 #include <sys/wait.h>
 
-/* Deepest chain of instances SPEC §3 allows (Linux: EP_MAX_NESTS + 1). */
+/* Deepest chain of instances allowed (Linux: EP_MAX_NESTS + 1). */
 #define NK_MAX_CHAIN	5
 /* Most events one nk_wait() collects. */
 #define NK_MAX_EVENTS	16

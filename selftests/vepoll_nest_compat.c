@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vepoll_nest_compat - SPEC §1: one ABI for 32-bit and 64-bit programs.
+ * vepoll_nest_compat - one ABI for 32-bit and 64-bit programs.
  *
  * The suite is built twice, as 64-bit and as 32-bit (i386) programs, and
  * both run against the same 64-bit kernel; the 32-bit ones reach vepoll
@@ -20,7 +20,7 @@
 
 #define BITS	((int)sizeof(void *) * 8)
 
-/* The same numbers as in SPEC §1, whatever the build. */
+/* The numbers Documentation.rst ("The ABI") gives, whatever the build. */
 _Static_assert(sizeof(struct vepoll_event) == 16, "vepoll_event");
 _Static_assert(sizeof(struct vepoll_ctl_args) == 32, "vepoll_ctl_args");
 _Static_assert(sizeof(struct vepoll_wait_args) == 40, "vepoll_wait_args");

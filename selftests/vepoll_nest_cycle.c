@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vepoll_nest_cycle - SPEC §5: cycles through native epoll.
+ * vepoll_nest_cycle - cycles through native epoll.
  *
  * vepoll refuses a cycle of instances (ELOOP), and Linux refuses a cycle
  * of epoll instances, but neither can see a cycle that goes through both:

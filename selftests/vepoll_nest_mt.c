@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vepoll_nest_mt - nested instances with threads (SPEC §2-§5):
+ * vepoll_nest_mt - nested instances with threads:
  *
  *   - a waiter on the outer level and one on the inner level at once, LT
  *     and ET on each level, also with native epoll on either level;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vepoll_signal - SPEC §4: a signal ends a wait with EINTR and is never
+ * vepoll_signal - a signal ends a wait with EINTR and is never
  * restarted; a wait's sigmask replaces the thread's mask for its duration
  * and is restored afterwards, as epoll_pwait(2) does.
  */

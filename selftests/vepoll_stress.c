@@ -27,7 +27,7 @@
  * closed_target_gone: targets are closed while another thread waits on
  * the instance and an always-ready watch keeps every wait busy; a closed
  * target must never be reported again, and the wait right after its close
- * must release its file (SPEC 3).
+ * must release its file.
  *
  * no_lost_wakeup: VEPOLL_STRESS_WAKEUPS rounds (default 300) in which one
  * or two threads block in WAIT with timeout -1 and must be woken within
@@ -984,7 +984,7 @@ static bool read_end_released(int wfd)
  * waits on the instance (first half of the rounds), and an always-ready
  * watch keeps every wait busy:
  * no later wait may report the target, and the wait right after the
- * close must have released its file (SPEC 3), which the pipe's writer
+ * close must have released its file, which the pipe's writer
  * sees as EPIPE.
  */
 TEST(closed_target_gone)

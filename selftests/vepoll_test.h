@@ -50,7 +50,7 @@
 #define VP_MODE_BITS	(VEPOLLONESHOT | VEPOLLET)
 #define VP_VALID_BITS	(VP_COND_BITS | VP_MODE_BITS)
 
-/* Every errno the contract lets a request answer (SPEC 5), as bit 1 << e. */
+/* Every errno Documentation.rst lets a request answer, as bit 1 << e. */
 #define VP_CONTRACT_ERRNOS						\
 	((1ULL << EFAULT) | (1ULL << EBADF) | (1ULL << EPERM) |		\
 	 (1ULL << EINVAL) | (1ULL << ELOOP) | (1ULL << EEXIST) |	\
@@ -277,7 +277,7 @@ static inline __u32 vp_poll_now(int fd)
 	return (__u16)pfd.revents;
 }
 
-/* What a wait must report for a watch with @mask on @fd (SPEC §4). */
+/* What a wait must report for a watch with @mask on @fd. */
 static inline __u32 vp_expected(int fd, __u32 mask)
 {
 	return vp_poll_now(fd) & ((mask & VP_COND_BITS) | VEPOLLERR | VEPOLLHUP);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vepoll_wait - SPEC §4: what VEPOLL_IOC_WAIT reports (checked against
+ * vepoll_wait - what VEPOLL_IOC_WAIT reports (checked against
  * what poll(2) says about the same file), level- and edge-triggered and
  * one-shot watches, rotation, timeouts, faults and several waiters.
  *
@@ -98,7 +98,7 @@ TEST_F(wait, pipe_write_end_reports_err_after_reader_closed)
 	EXPECT_REPORT(self->p[1], VEPOLLOUT, VEPOLLOUT | VEPOLLERR);
 }
 
-/* ERR and HUP are reported with an empty mask (SPEC §6: unlike the seed). */
+/* ERR and HUP are reported with an empty mask (unlike the seed). */
 TEST_F(wait, err_and_hup_are_reported_with_empty_mask)
 {
 	int q[2];
@@ -306,7 +306,7 @@ TEST_F(wait, oneshot_mod_when_not_ready_reports_on_next_edge)
 	EXPECT_EQ(0, vp_wait(self->dev, self->ep, &ev, 1, 0));
 }
 
-/* MOD re-arms an ET one-shot and reports at once if ready (SPEC §3). */
+/* MOD re-arms an ET one-shot and reports at once if ready. */
 TEST_F(wait, oneshot_et_mod_rearms_and_reports_if_ready)
 {
 	const __u32 mask = VEPOLLIN | VEPOLLET | VEPOLLONESHOT;
