@@ -93,6 +93,12 @@
 				 VEPOLLWRNORM | VEPOLLWRBAND | VEPOLLMSG | \
 				 VEPOLLRDHUP)
 #define VEPOLL_MODES		(VEPOLLET | VEPOLLONESHOT)
+/* The rules a watch is added with (Documentation.rst, "Watches"). */
+#define VEPOLL_RULES		VEPOLLEXCLUSIVE
+/* What may sit beside VEPOLLEXCLUSIVE, as EPOLLEXCLUSIVE_OK_BITS. */
+#define VEPOLL_EXCLUSIVE_OK	(VEPOLLIN | VEPOLLOUT | VEPOLLERR | \
+				 VEPOLLHUP | VEPOLLWAKEUP | VEPOLLET | \
+				 VEPOLLEXCLUSIVE)
 
 /* Module parameters (vepoll_main.c), read-only once the module is loaded. */
 extern unsigned int vepoll_max_instances;
@@ -179,7 +185,8 @@ struct vepoll_pwq;
  * @dead: the file's last reference is gone; the watch is never polled or
  *	reported again and waits on @ep->dead to be freed
  * @data: user cookie returned with every event
- * @pwqs: wait-queue entries this watch placed on the target's queues
+ * @pwqs: wait-queue entries this watch placed on the target's queues;
+ *	exclusive ones (add_wait_queue_exclusive()) for VEPOLLEXCLUSIVE
  * @nest_child: the target instance, when the target is an instance
  * @child_link: link in @ep's children, when the target is an instance
  * @parent_link: link in the target instance's parents

@@ -213,7 +213,8 @@ static int vepoll_ctl_check_args(const struct vepoll_ctl_args *args)
 	case VEPOLL_CTL_ADD:
 	case VEPOLL_CTL_MOD:
 		if (args->event.__pad ||
-		    args->event.events & ~(VEPOLL_CONDITIONS | VEPOLL_MODES))
+		    args->event.events & ~(VEPOLL_CONDITIONS | VEPOLL_MODES |
+					   VEPOLL_RULES))
 			return -EINVAL;
 		return 0;
 	case VEPOLL_CTL_DEL:
@@ -221,6 +222,26 @@ static int vepoll_ctl_check_args(const struct vepoll_ctl_args *args)
 	default:
 		return -EINVAL;
 	}
+}
+
+/*
+ * Linux's EPOLLEXCLUSIVE rules that the arguments and the target decide,
+ * among the other EINVALs: the entries go on the target's queues at ADD
+ * only, and an instance or epoll target would need nested exclusive
+ * wakeups, which Linux does not do either.
+ */
+static int vepoll_ctl_check_exclusive(struct vepoll_instance *ep,
+				      struct file *file,
+				      const struct vepoll_ctl_args *args)
+{
+	if (args->op == VEPOLL_CTL_DEL ||
+	    !(args->event.events & VEPOLLEXCLUSIVE))
+		return 0;
+	if (args->op == VEPOLL_CTL_MOD ||
+	    (args->event.events & ~VEPOLL_EXCLUSIVE_OK) ||
+	    vepoll_is_instance_file(file) || vepoll_is_native_epoll(file, ep))
+		return -EINVAL;
+	return 0;
 }
 
 static int vepoll_ctl_locked(struct vepoll_instance *ep, struct file *file,
@@ -234,8 +255,10 @@ static int vepoll_ctl_locked(struct vepoll_instance *ep, struct file *file,
 	w = vepoll_watch_find(ep, file, args->fd);
 	if (!w)
 		return -ENOENT;
+	/* After ENOENT, as Linux looks at the watch only once found. */
 	if (args->op == VEPOLL_CTL_MOD)
-		return vepoll_watch_mod(ep, w, &args->event);
+		return (w->events & VEPOLLEXCLUSIVE) ? -EINVAL :
+		       vepoll_watch_mod(ep, w, &args->event);
 	vepoll_watch_remove(ep, w);
 	return 0;
 }
@@ -266,6 +289,9 @@ static int vepoll_ctl_file(struct file *epf, const struct vepoll_ctl_args *args,
 	if (err)
 		goto out_tfput;
 	ep = epf->private_data;
+	err = vepoll_ctl_check_exclusive(ep, tf.file, args);
+	if (err)
+		goto out_tfput;
 
 	if (!*held)
 		vepoll_lock(ep);

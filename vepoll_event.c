@@ -117,9 +117,10 @@ void vepoll_unlock(struct vepoll_instance *ep)
 /*
  * Queue @w on the ready list, wake one waiter, and the pollers of the
  * instance file. Called with ep->lock held; @wakeup is true when the
- * target woke its queue, false for ADD and MOD.
+ * target woke its queue, false for ADD and MOD. Returns whether a waiter
+ * was there to wake, which VEPOLLEXCLUSIVE's callback reports.
  */
-static void vepoll_queue_ready(struct vepoll_instance *ep,
+static bool vepoll_queue_ready(struct vepoll_instance *ep,
 			       struct vepoll_watch *w, bool wakeup)
 {
 	bool edge = list_empty(&w->rdllink);
@@ -147,8 +148,34 @@ static void vepoll_queue_ready(struct vepoll_instance *ep,
 	 * rdllist and adds itself to ep->wq under ep->lock, so
 	 * waitqueue_active() cannot miss it.
 	 */
-	if (waitqueue_active(&ep->wq))
-		wake_up(&ep->wq);
+	if (!waitqueue_active(&ep->wq))
+		return false;
+	wake_up(&ep->wq);
+	return true;
+}
+
+/*
+ * What the wakeup callback returns, as Linux's ep_poll_callback(). A
+ * target wakes its exclusive entries until one returns non-zero, so an
+ * exclusive watch says "woken" only when a waiter was there to wake and
+ * the key is the watch's IN or OUT (or names neither); else the wakeup
+ * goes on to the next instance. A non-exclusive entry is always passed.
+ */
+static int vepoll_wake_ret(u32 events, __poll_t pollflags, bool woke)
+{
+	__poll_t inout = pollflags & (EPOLLIN | EPOLLOUT);
+
+	if (!(events & VEPOLLEXCLUSIVE))
+		return 1;
+	if (!woke || (pollflags & POLLFREE))
+		return 0;
+	if (!inout)
+		return 1;
+	if (inout == EPOLLIN)
+		return !!(events & VEPOLLIN);
+	if (inout == EPOLLOUT)
+		return !!(events & VEPOLLOUT);
+	return 0;
 }
 
 /*
@@ -163,12 +190,15 @@ static int vepoll_wake(wait_queue_entry_t *wait, unsigned int mode, int sync,
 	struct vepoll_instance *ep = w->ep;
 	__poll_t pollflags = key_to_poll(key);
 	unsigned long flags;
+	bool woke = false;
+	u32 events;
 
 	spin_lock_irqsave(&ep->lock, flags);
+	events = w->events;
 	/* A key without our conditions cannot make the watch reportable. */
 	if (!w->disarmed &&
-	    (!pollflags || (pollflags & vepoll_interest(w->events))))
-		vepoll_queue_ready(ep, w, true);
+	    (!pollflags || (pollflags & vepoll_interest(events))))
+		woke = vepoll_queue_ready(ep, w, true);
 	spin_unlock_irqrestore(&ep->lock, flags);
 
 	if (pollflags & POLLFREE) {
@@ -177,7 +207,7 @@ static int vepoll_wake(wait_queue_entry_t *wait, unsigned int mode, int sync,
 		/* Pairs with vepoll_pwq_remove(), which may then free @pwq. */
 		smp_store_release(&pwq->whead, NULL);
 	}
-	return 0;
+	return vepoll_wake_ret(events, pollflags, woke);
 }
 
 /* The poll-table callback: vfs_poll() hands over each queue to hook. */
@@ -200,7 +230,11 @@ static void vepoll_queue_proc(struct file *file, wait_queue_head_t *whead,
 	pwq->watch = w;
 	pwq->next = w->pwqs;
 	w->pwqs = pwq;
-	add_wait_queue(whead, &pwq->wait);
+	/* Behind every non-exclusive entry, as epoll places its own. */
+	if (w->events & VEPOLLEXCLUSIVE)
+		add_wait_queue_exclusive(whead, &pwq->wait);
+	else
+		add_wait_queue(whead, &pwq->wait);
 }
 
 static void vepoll_pwq_remove(struct vepoll_pwq *pwq)

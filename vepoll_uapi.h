@@ -35,6 +35,25 @@
 #define VEPOLLONESHOT	(1U << 30)
 #define VEPOLLET	(1U << 31)
 
+/**
+ * define VEPOLLEXCLUSIVE - wake one instance, not all (EPOLLEXCLUSIVE)
+ *
+ * ADD only: MOD with it, or of a watch added with it, is EINVAL. Beside it
+ * only VEPOLLIN, VEPOLLOUT, VEPOLLERR, VEPOLLHUP, VEPOLLWAKEUP and VEPOLLET
+ * may be set, and the target may not be an instance or a native epoll.
+ * Never reported by WAIT.
+ */
+#define VEPOLLEXCLUSIVE	(1U << 28)
+
+/**
+ * define VEPOLLWAKEUP - hold off system suspend while an event is pending
+ *
+ * As EPOLLWAKEUP: the watch holds a wakeup source from the moment its
+ * event is queued until a wait reports it. Silently dropped for a caller
+ * without CAP_BLOCK_SUSPEND. Never reported by WAIT.
+ */
+#define VEPOLLWAKEUP	(1U << 29)
+
 /* VEPOLL_CTL_* go in vepoll_ctl_args.op. */
 #define VEPOLL_CTL_ADD	1
 #define VEPOLL_CTL_DEL	2

@@ -498,6 +498,9 @@ static __u32 rand_events(void)
 {
 	__u32 e = (__u32)rnd() & VP_VALID_BITS;
 
+	if (chance(5))
+		e = (e & VP_EXCL_OK_BITS) | VEPOLLEXCLUSIVE;
+
 	switch (below(12)) {
 	case 0:
 		return (__u32)rnd();
@@ -582,7 +585,29 @@ static bool ctl_args_bad(const struct vepoll_ctl_args *a)
 		return false;
 	if (a->op != VEPOLL_CTL_ADD && a->op != VEPOLL_CTL_MOD)
 		return true;
-	return a->event.__pad || (a->event.events & ~VP_VALID_BITS);
+	return a->event.__pad || (a->event.events & ~VP_KNOWN_BITS);
+}
+
+/* Some ADD with VEPOLLEXCLUSIVE succeeded: a MOD may find its watch. */
+static bool exclusive_added;
+
+/* Linux's EPOLLEXCLUSIVE rules that the arguments decide (EINVAL). */
+static bool ctl_exclusive_bad(const struct vepoll_ctl_args *a,
+			      const struct fdpick *t)
+{
+	if (a->op == VEPOLL_CTL_DEL || !(a->event.events & VEPOLLEXCLUSIVE))
+		return false;
+	return a->op == VEPOLL_CTL_MOD ||
+	       (a->event.events & ~VP_EXCL_OK_BITS) ||
+	       pool[t->slot].kind == K_INST || pool[t->slot].kind == K_EPOLL;
+}
+
+/* Note an exclusive watch that a later MOD may meet (EINVAL). */
+static void ctl_note(const struct vepoll_ctl_args *a, long ret)
+{
+	if (!ret && a->op == VEPOLL_CTL_ADD &&
+	    (a->event.events & VEPOLLEXCLUSIVE))
+		exclusive_added = true;
 }
 
 /*
@@ -603,13 +628,15 @@ static uint64_t ctl_expect(const struct vepoll_ctl_args *a,
 		return 0;
 	}
 	if (!is_inst(ep) || pool[ep->slot].obj == pool[t->slot].obj ||
-	    ctl_args_bad(a)) {
+	    ctl_args_bad(a) || ctl_exclusive_bad(a, t)) {
 		*exact = EINVAL;
 		return 0;
 	}
 	if (a->op == VEPOLL_CTL_ADD)
 		return E(0) | E(EEXIST) | E(ENOSPC) | E(ENOMEM) |
 		       (is_inst(t) ? E(ELOOP) : 0);
+	if (a->op == VEPOLL_CTL_MOD && exclusive_added)
+		return E(0) | E(ENOENT) | E(EINVAL);
 	return E(0) | E(ENOENT);
 }
 
@@ -677,6 +704,7 @@ static void do_ctl(void)
 	}
 	set = ctl_expect(&a, &ep, &t, &exact);
 	check_ret(ret, exact, set);
+	ctl_note(&a, ret);
 }
 
 static void alarm_handler(int sig)
@@ -967,6 +995,9 @@ static void do_batch(void)
 		b.results = place(area_res, rk, NULL, 0);
 		in_res = 0;
 	}
+	/* Which entries get applied is known only afterwards: assume all. */
+	for (i = 0; i < n; i++)
+		ctl_note(&ctls[i], 0);
 	p = place(area_arg, k, &b, sizeof(b));
 	doing("BATCH arg %s epfd %d(%s) count %u flags %#x pad %#x ctls %s results %s",
 	      ptrk_name[k], b.epfd,

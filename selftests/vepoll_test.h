@@ -48,7 +48,13 @@
 			 VEPOLLHUP | VEPOLLRDNORM | VEPOLLRDBAND | \
 			 VEPOLLWRNORM | VEPOLLWRBAND | VEPOLLMSG | VEPOLLRDHUP)
 #define VP_MODE_BITS	(VEPOLLONESHOT | VEPOLLET)
+/* Accepted by ADD and MOD alike; VEPOLLEXCLUSIVE has rules of its own. */
 #define VP_VALID_BITS	(VP_COND_BITS | VP_MODE_BITS)
+/* Every bit a CTL mask may hold; any other is EINVAL. */
+#define VP_KNOWN_BITS	(VP_VALID_BITS | VEPOLLEXCLUSIVE)
+/* What may sit beside VEPOLLEXCLUSIVE (Linux's EPOLLEXCLUSIVE_OK_BITS). */
+#define VP_EXCL_OK_BITS	(VEPOLLIN | VEPOLLOUT | VEPOLLERR | VEPOLLHUP | \
+			 VEPOLLWAKEUP | VEPOLLET | VEPOLLEXCLUSIVE)
 
 /* Every errno Documentation.rst lets a request answer, as bit 1 << e. */
 #define VP_CONTRACT_ERRNOS						\
