@@ -54,11 +54,13 @@
  *   target->lock -> target wait-queue lock   (unhooking a watch)
  *   target->lock -> ep->lock -> ep->wq.lock  (killing a watch)
  *   target wait-queue lock -> ep->lock -> ep->wq.lock  (a wakeup)
+ *   ep->lock -> a wakeup source's lock       (__pm_stay_awake, __pm_relax)
  *   ep->poll_work (irq_work) -> ep->poll_wait.lock -> outer ep->lock -> ...
  *
  * ep->lock (per instance, IRQ-safe) guards the ready list, the dead list,
- * @scanning, and each watch's @rdllink, @events, @disarmed, @echoed and
- * @dead. It is never held while calling into a target (vfs_poll,
+ * @scanning, and each watch's @rdllink, @events, @disarmed, @echoed,
+ * @dead and @ws (the pointer; the wakeup source is IRQ-safe and locks
+ * itself). It is never held while calling into a target (vfs_poll,
  * wait-queue removal). target->lock guards the target's watch list and
  * whether a watch is still on it: the close path and a holder of ep->mtx
  * removing a watch both take it, so exactly one of them unhooks the watch.
@@ -69,6 +71,7 @@
 #ifndef _VEPOLL_H
 #define _VEPOLL_H
 
+#include <linux/device.h>	/* wakeup sources (linux/pm_wakeup.h) */
 #include <linux/fs.h>
 #include <linux/irq_work.h>
 #include <linux/list.h>
@@ -94,7 +97,7 @@
 				 VEPOLLRDHUP)
 #define VEPOLL_MODES		(VEPOLLET | VEPOLLONESHOT)
 /* The rules a watch is added with (Documentation.rst, "Watches"). */
-#define VEPOLL_RULES		VEPOLLEXCLUSIVE
+#define VEPOLL_RULES		(VEPOLLEXCLUSIVE | VEPOLLWAKEUP)
 /* What may sit beside VEPOLLEXCLUSIVE, as EPOLLEXCLUSIVE_OK_BITS. */
 #define VEPOLL_EXCLUSIVE_OK	(VEPOLLIN | VEPOLLOUT | VEPOLLERR | \
 				 VEPOLLHUP | VEPOLLWAKEUP | VEPOLLET | \
@@ -130,6 +133,10 @@ extern unsigned int vepoll_max_user_instances;
  * @parents: watches of other instances whose target is this instance
  * @nest_gen: generation of the last nesting check that measured @nest_depth
  * @nest_depth: longest chain of instances measured from here
+ * @ws: wakeup source held while a scan reports a VEPOLLWAKEUP watch, so
+ *	that suspend cannot slip in between the watch's own source being
+ *	released and taken again (LT); made with the first such watch, freed
+ *	with the instance, guarded by @mtx
  *
  * @children, @parents, @nest_gen and @nest_depth are guarded by
  * vepoll_nest_mutex (vepoll_nest.c).
@@ -157,11 +164,14 @@ struct vepoll_instance {
 	struct list_head parents;
 	u64 nest_gen;
 	int nest_depth;
+
+	struct wakeup_source *ws;
 };
 
 struct seq_file;
 struct vepoll_target;
 struct vepoll_pwq;
+struct wakeup_source;
 
 /**
  * struct vepoll_watch - one entry of an instance's watch list
@@ -187,6 +197,9 @@ struct vepoll_pwq;
  * @data: user cookie returned with every event
  * @pwqs: wait-queue entries this watch placed on the target's queues;
  *	exclusive ones (add_wait_queue_exclusive()) for VEPOLLEXCLUSIVE
+ * @ws: VEPOLLWAKEUP's wakeup source, active while the watch is queued;
+ *	set and cleared under @ep->lock by a holder of @ep->mtx, which alone
+ *	unregisters it (it may sleep): vepoll_watch_remove()
  * @nest_child: the target instance, when the target is an instance
  * @child_link: link in @ep's children, when the target is an instance
  * @parent_link: link in the target instance's parents
@@ -206,6 +219,7 @@ struct vepoll_watch {
 	bool dead;
 	u64 data;
 	struct vepoll_pwq *pwqs;
+	struct wakeup_source *ws;
 	struct vepoll_instance *nest_child;
 	struct list_head child_link;
 	struct list_head parent_link;
@@ -238,6 +252,7 @@ bool vepoll_lock_poll(struct vepoll_instance *ep, int depth, bool foreign);
 void vepoll_unlock(struct vepoll_instance *ep);
 int vepoll_watch_hook(struct vepoll_watch *w, __poll_t *revents);
 void vepoll_watch_unhook(struct vepoll_watch *w);
+int vepoll_wakeup_add(struct vepoll_instance *ep, struct vepoll_watch *w);
 __poll_t vepoll_watch_poll(struct vepoll_watch *w, poll_table *pt, int depth);
 void vepoll_queue_if_ready(struct vepoll_instance *ep, struct vepoll_watch *w,
 			   __poll_t revents);
@@ -285,6 +300,31 @@ static inline __poll_t vepoll_interest(u32 events)
 {
 	return (__force __poll_t)((events & VEPOLL_CONDITIONS) |
 				  VEPOLLERR | VEPOLLHUP);
+}
+
+/**
+ * vepoll_pm_stay_awake() - a watch was queued: hold off suspend
+ * @w: the watch; @w->ep->lock is held
+ *
+ * VEPOLLWAKEUP's wakeup source is active exactly while the watch is
+ * queued. Wakeup sources are IRQ-safe, as the wakeup callback needs.
+ */
+static inline void vepoll_pm_stay_awake(struct vepoll_watch *w)
+{
+	lockdep_assert_held(&w->ep->lock);
+	if (w->ws)
+		__pm_stay_awake(w->ws);
+}
+
+/**
+ * vepoll_pm_relax() - a watch left the ready list: let suspend happen
+ * @w: the watch; @w->ep->lock is held
+ */
+static inline void vepoll_pm_relax(struct vepoll_watch *w)
+{
+	lockdep_assert_held(&w->ep->lock);
+	if (w->ws)
+		__pm_relax(w->ws);
 }
 
 /**

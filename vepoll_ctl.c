@@ -6,6 +6,7 @@
  * them. Hooking a watch on its target and the events that follow live in
  * vepoll_event.c.
  */
+#include <linux/capability.h>
 #include <linux/file.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -66,6 +67,8 @@ static void vepoll_watch_insert(struct vepoll_instance *ep,
 void vepoll_watch_remove(struct vepoll_instance *ep, struct vepoll_watch *w)
 {
 	vepoll_target_detach(w);
+	/* Here, not in the close path: unregistering waits for SRCU. */
+	wakeup_source_unregister(w->ws);
 	rb_erase(&w->node, &ep->watches);
 	ep->nr_watches--;
 	vepoll_nest_unlink(w);
@@ -105,7 +108,22 @@ void vepoll_watch_remove_all(struct vepoll_instance *ep)
 	while ((node = rb_first(&ep->watches)))
 		vepoll_watch_remove(ep, rb_entry(node, struct vepoll_watch,
 						 node));
+	wakeup_source_unregister(ep->ws);
+	ep->ws = NULL;
 	vepoll_unlock(ep);
+}
+
+/*
+ * The mask a watch keeps: VEPOLLWAKEUP only for a caller who may block
+ * suspend, and only in a kernel that can suspend; else silently dropped,
+ * as Linux's ep_take_care_of_epollwakeup() drops it.
+ */
+static u32 vepoll_watch_mask(u32 events)
+{
+	if ((events & VEPOLLWAKEUP) &&
+	    (!IS_ENABLED(CONFIG_PM_SLEEP) || !capable(CAP_BLOCK_SUSPEND)))
+		events &= ~VEPOLLWAKEUP;
+	return events;
 }
 
 /* A new watch for ADD, after the ELOOP check: EEXIST, ENOSPC, ENOMEM. */
@@ -129,7 +147,7 @@ static struct vepoll_watch *vepoll_watch_new(struct vepoll_instance *ep,
 	w->file = file;
 	w->fd = fd;
 	w->native_epoll = vepoll_is_native_epoll(file, ep);
-	w->events = event->events;
+	w->events = vepoll_watch_mask(event->events);
 	w->data = event->data;
 	return w;
 }
@@ -148,7 +166,10 @@ static int vepoll_watch_install(struct vepoll_instance *ep,
 		return err;
 	}
 	vepoll_watch_insert(ep, w);
-	err = vepoll_watch_hook(w, &revents);
+	/* Before the hook, which may queue the watch at once. */
+	err = (w->events & VEPOLLWAKEUP) ? vepoll_wakeup_add(ep, w) : 0;
+	if (!err)
+		err = vepoll_watch_hook(w, &revents);
 	if (err) {
 		vepoll_watch_remove(ep, w);
 		return err;
@@ -193,11 +214,21 @@ static int vepoll_watch_mod(struct vepoll_instance *ep,
 			    struct vepoll_watch *w,
 			    const struct vepoll_event *event)
 {
+	u32 events = vepoll_watch_mask(event->events);
+	struct wakeup_source *ws = NULL;
+
+	/* As in Linux, a source that cannot be made is no error for MOD. */
+	if ((events & VEPOLLWAKEUP) && !w->ws)
+		vepoll_wakeup_add(ep, w);
 	spin_lock_irq(&ep->lock);
-	w->events = event->events;
+	w->events = events;
 	w->disarmed = false;
+	if (!(events & VEPOLLWAKEUP))
+		swap(ws, w->ws);
 	spin_unlock_irq(&ep->lock);
 	w->data = event->data;
+	/* No callback sees it any more (ep->lock); this may sleep. */
+	wakeup_source_unregister(ws);
 
 	/* Report a target that is already ready, in ET mode too. */
 	vepoll_queue_if_ready(ep, w, vepoll_watch_poll(w, NULL, 0));

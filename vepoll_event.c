@@ -128,6 +128,7 @@ static bool vepoll_queue_ready(struct vepoll_instance *ep,
 	if (edge) {
 		list_add_tail(&w->rdllink, &ep->rdllist);
 		w->echoed = false;
+		vepoll_pm_stay_awake(w);
 	} else if (wakeup) {
 		/*
 		 * As in Linux, a wakeup is a new edge for an outer ET watch
@@ -252,6 +253,42 @@ static void vepoll_pwq_remove(struct vepoll_pwq *pwq)
 }
 
 /**
+ * vepoll_wakeup_add() - give a VEPOLLWAKEUP watch its wakeup source
+ * @ep: the instance, whose mtx the caller holds
+ * @w: the watch, which has none yet
+ *
+ * The source is named "vepoll<id>:<fd>" and the instance's own, made with
+ * its first such watch, "vepoll<id>", so that
+ * /sys/kernel/debug/wakeup_sources says who holds off suspend. Registering
+ * may sleep. A watch queued already holds its source from now on.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int vepoll_wakeup_add(struct vepoll_instance *ep, struct vepoll_watch *w)
+{
+	struct wakeup_source *ws;
+	char name[32];
+
+	lockdep_assert_held(&ep->mtx);
+	if (!ep->ws) {
+		snprintf(name, sizeof(name), "vepoll%u", ep->id);
+		ep->ws = wakeup_source_register(NULL, name);
+		if (!ep->ws)
+			return -ENOMEM;
+	}
+	snprintf(name, sizeof(name), "vepoll%u:%d", ep->id, w->fd);
+	ws = wakeup_source_register(NULL, name);
+	if (!ws)
+		return -ENOMEM;
+	spin_lock_irq(&ep->lock);
+	w->ws = ws;
+	if (!list_empty(&w->rdllink))
+		vepoll_pm_stay_awake(w);
+	spin_unlock_irq(&ep->lock);
+	return 0;
+}
+
+/**
  * vepoll_watch_hook() - hook a new watch on its target's queues
  * @w: the watch
  * @revents: the target's readiness, masked as vepoll_watch_poll() does
@@ -361,6 +398,8 @@ static void vepoll_done_scan(struct vepoll_instance *ep,
 	lockdep_assert_held(&ep->lock);
 	list_splice(txlist, &ep->rdllist);
 	WRITE_ONCE(ep->scanning, false);
+	if (ep->ws)
+		__pm_relax(ep->ws);
 	/* ep->lock orders this with a waiter's check of rdllist. */
 	if (!list_empty(&ep->rdllist) && waitqueue_active(&ep->wq))
 		wake_up(&ep->wq);
@@ -381,22 +420,46 @@ static struct file *vepoll_scan_next(struct list_head *txlist,
 	while (!list_empty(txlist)) {
 		w = list_first_entry(txlist, struct vepoll_watch, rdllink);
 		list_del_init(&w->rdllink);
-		if (w->disarmed)
+		if (w->disarmed) {
+			vepoll_pm_relax(w);
 			continue;
+		}
 		file = vepoll_watch_fget(w);
 		if (file) {
 			*wp = w;
 			return file;
 		}
+		vepoll_pm_relax(w);
 	}
 	return NULL;
 }
 
-/* Put @w back at the head of @txlist, unless a wakeup queued it again. */
-static void vepoll_scan_keep(struct vepoll_watch *w, struct list_head *txlist)
+/*
+ * Put @w back at the head of @txlist, unless a wakeup queued it again.
+ * Return: whether it was put back.
+ */
+static bool vepoll_scan_keep(struct vepoll_watch *w, struct list_head *txlist)
 {
-	if (!w->dead && list_empty(&w->rdllink))
-		list_add(&w->rdllink, txlist);
+	if (w->dead || !list_empty(&w->rdllink))
+		return false;
+	list_add(&w->rdllink, txlist);
+	return true;
+}
+
+/*
+ * A wait takes @w off the ready list to report it: @w's wakeup source is
+ * released, and the instance's holds off suspend in its stead until the
+ * scan ends, so that no gap opens before @w is queued again (LT), as in
+ * Linux's ep_send_events().
+ */
+static void vepoll_pm_hand_over(struct vepoll_instance *ep,
+				struct vepoll_watch *w)
+{
+	if (!w->ws)
+		return;
+	if (w->ws->active && ep->ws)
+		__pm_stay_awake(ep->ws);
+	__pm_relax(w->ws);
 }
 
 /*
@@ -412,9 +475,11 @@ static void vepoll_requeue_reported(struct vepoll_instance *ep,
 	if (w->events & VEPOLLONESHOT) {
 		w->disarmed = true;
 		list_del_init(&w->rdllink);
+		vepoll_pm_relax(w);
 	} else if (!(w->events & VEPOLLET) && list_empty(&w->rdllink)) {
 		list_add_tail(&w->rdllink, &ep->rdllist);
 		w->echoed = false;
+		vepoll_pm_stay_awake(w);
 	}
 }
 
@@ -461,6 +526,7 @@ int vepoll_send_events(struct vepoll_instance *ep,
 	while (sent < maxevents && (file = vepoll_scan_next(&txlist, &w))) {
 		int reported;
 
+		vepoll_pm_hand_over(ep, w);
 		spin_unlock_irq(&ep->lock);
 		reported = vepoll_report(w, &uevents[sent]);
 		fput(file);
@@ -468,7 +534,8 @@ int vepoll_send_events(struct vepoll_instance *ep,
 
 		if (reported < 0) {
 			/* Not delivered: pending still, in front. */
-			vepoll_scan_keep(w, &txlist);
+			if (vepoll_scan_keep(w, &txlist))
+				vepoll_pm_stay_awake(w);
 			if (!sent)
 				sent = -EFAULT;
 			break;
@@ -568,6 +635,8 @@ static bool vepoll_scan_ready(struct vepoll_instance *ep, int depth,
 		/* Stale: dropped; its next wakeup queues it again. */
 		if (ready)
 			vepoll_scan_keep(w, &txlist);
+		else if (list_empty(&w->rdllink))
+			vepoll_pm_relax(w);
 	}
 	vepoll_done_scan(ep, &txlist);
 	spin_unlock_irq(&ep->lock);

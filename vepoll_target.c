@@ -180,6 +180,8 @@ static void vepoll_watch_kill(struct vepoll_watch *w)
 	spin_lock_irqsave(&ep->lock, flags);
 	w->dead = true;
 	list_del_init(&w->rdllink);
+	/* Released now; unregistered by vepoll_watch_reap(), which may sleep. */
+	vepoll_pm_relax(w);
 	list_add_tail(&w->target_link, &ep->dead);
 	spin_unlock_irqrestore(&ep->lock, flags);
 }

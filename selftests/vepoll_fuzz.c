@@ -496,8 +496,11 @@ static bool data_ours(__u64 d)
 
 static __u32 rand_events(void)
 {
-	__u32 e = (__u32)rnd() & VP_VALID_BITS;
+	/* Wakeup sources are costly to make and free: now and then only. */
+	__u32 e = (__u32)rnd() & VP_VALID_BITS & ~VEPOLLWAKEUP;
 
+	if (chance(5))
+		e |= VEPOLLWAKEUP;
 	if (chance(5))
 		e = (e & VP_EXCL_OK_BITS) | VEPOLLEXCLUSIVE;
 
