@@ -108,6 +108,7 @@ extern unsigned int vepoll_max_instances;
 extern unsigned int vepoll_max_watches;
 extern unsigned int vepoll_wait_cap_ms;
 extern unsigned int vepoll_max_user_instances;
+extern int vepoll_reserved_instances;
 
 /**
  * struct vepoll_instance - an event set, the object behind an instance fd

@@ -31,11 +31,26 @@ module_param_named(wait_cap_ms, vepoll_wait_cap_ms, uint, 0444);
 MODULE_PARM_DESC(wait_cap_ms,
 		 "Longest sleep of a wait with a negative timeout, in ms (default 30000)");
 
-/* 0 until init, which makes it half of max_instances unless given. */
+/*
+ * 0 until init, which makes it an eighth of max_instances unless given:
+ * the table, less its reserve, then holds the instances of seven users at
+ * their limit and more, so one user cannot crowd out the others.
+ */
 unsigned int vepoll_max_user_instances;
 module_param_named(max_user_instances, vepoll_max_user_instances, uint, 0444);
 MODULE_PARM_DESC(max_user_instances,
-		 "Instances per user without CAP_SYS_RESOURCE (default max_instances / 2)");
+		 "Instances per user without CAP_SYS_RESOURCE (default max_instances / 8, at least 1)");
+
+/*
+ * -1 until init, which makes it a sixteenth of max_instances (16 of 256),
+ * at least 1 while max_instances allows it: what file-max's reserve for
+ * CAP_SYS_ADMIN is to files, enough for an administrator's shell and the
+ * tools it runs to look into who holds the rest.
+ */
+int vepoll_reserved_instances = -1;
+module_param_named(reserved_instances, vepoll_reserved_instances, int, 0444);
+MODULE_PARM_DESC(reserved_instances,
+		 "Instances only CAP_SYS_RESOURCE callers may take (default max_instances / 16, at least 1)");
 
 static long vepoll_dev_ioctl(struct file *file, unsigned int cmd,
 			     unsigned long arg)
@@ -106,7 +121,18 @@ static int __init vepoll_init(void)
 		return -EINVAL;
 	}
 	if (!vepoll_max_user_instances)
-		vepoll_max_user_instances = max(vepoll_max_instances / 2, 1U);
+		vepoll_max_user_instances = max(vepoll_max_instances / 8, 1U);
+	if (vepoll_reserved_instances == -1) {
+		/* With one slot, reserving it would shut out every user. */
+		vepoll_reserved_instances =
+			min(max(vepoll_max_instances / 16, 1U),
+			    vepoll_max_instances - 1);
+	} else if (vepoll_reserved_instances < 0 ||
+		   (unsigned int)vepoll_reserved_instances >=
+		   vepoll_max_instances) {
+		pr_err("reserved_instances must be below max_instances\n");
+		return -EINVAL;
+	}
 
 	err = vepoll_watch_cache_init();
 	if (err)

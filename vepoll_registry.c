@@ -4,7 +4,16 @@
  *
  * Every live instance has an id in one xarray, allocated from 1 upwards as
  * the seed's registry does. The registry enforces max_instances (ENFILE)
- * and, for users without CAP_SYS_RESOURCE, max_user_instances (EMFILE).
+ * for everyone and, for callers without CAP_SYS_RESOURCE, two more limits,
+ * so that no user can keep another from creating instances:
+ *
+ *  - reserved_instances slots stay free for CAP_SYS_RESOURCE callers, as
+ *    file-max keeps a few files for CAP_SYS_ADMIN: however many uids the
+ *    unprivileged users have between them (a user namespace gives one
+ *    user thousands), an administrator can still create an instance to
+ *    look into the problem (ENFILE past max_instances - reserved_instances);
+ *  - max_user_instances per effective uid, by default an eighth of the
+ *    table, so that one user leaves room for several others (EMFILE).
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
@@ -31,8 +40,34 @@ static int vepoll_user_count_set(kuid_t uid, unsigned long count)
 {
 	void *entry = count ? xa_mk_value(count) : NULL;
 
+	/*
+	 * Charged like the instance itself: a user with many uids makes one
+	 * entry, and maybe a node, per uid.
+	 */
 	return xa_err(xa_store(&vepoll_user_counts, __kuid_val(uid), entry,
-			       GFP_KERNEL));
+			       GFP_KERNEL_ACCOUNT));
+}
+
+/*
+ * May a caller whose uid holds @held instances take one more slot? The
+ * capability is asked only when a limit would refuse, as file-max does:
+ * a caller within every limit is never audited for a capability it did
+ * not need.
+ */
+static int vepoll_may_create(unsigned long held)
+{
+	unsigned int unprivileged = vepoll_max_instances -
+				    vepoll_reserved_instances;
+
+	if (vepoll_nr_instances >= vepoll_max_instances)
+		return -ENFILE;
+	if (held < vepoll_max_user_instances &&
+	    vepoll_nr_instances < unprivileged)
+		return 0;
+	if (capable(CAP_SYS_RESOURCE))
+		return 0;
+	/* Its own share first: that is what the user can do something about. */
+	return held >= vepoll_max_user_instances ? -EMFILE : -ENFILE;
 }
 
 static void vepoll_instance_init(struct vepoll_instance *ep, kuid_t owner)
@@ -57,8 +92,10 @@ static void vepoll_instance_init(struct vepoll_instance *ep, kuid_t owner)
  * effective uid.
  *
  * Return: the instance, or ERR_PTR(-ENFILE) when max_instances are live,
- * ERR_PTR(-EMFILE) when the user holds max_user_instances and lacks
- * CAP_SYS_RESOURCE, ERR_PTR(-ENOMEM).
+ * or when all but reserved_instances are and the caller lacks
+ * CAP_SYS_RESOURCE; ERR_PTR(-EMFILE) when the caller's uid holds
+ * max_user_instances and the caller lacks CAP_SYS_RESOURCE;
+ * ERR_PTR(-ENOMEM).
  */
 struct vepoll_instance *vepoll_instance_alloc(void)
 {
@@ -73,19 +110,16 @@ struct vepoll_instance *vepoll_instance_alloc(void)
 	vepoll_instance_init(ep, owner);
 
 	mutex_lock(&vepoll_registry_mutex);
-	err = -ENFILE;
-	if (vepoll_nr_instances >= vepoll_max_instances)
-		goto out_unlock;
 	held = vepoll_user_count(owner);
-	err = -EMFILE;
-	if (held >= vepoll_max_user_instances && !capable(CAP_SYS_RESOURCE))
+	err = vepoll_may_create(held);
+	if (err)
 		goto out_unlock;
 	err = vepoll_user_count_set(owner, held + 1);
 	if (err)
 		goto out_unlock;
 	err = xa_alloc_cyclic(&vepoll_registry, &ep->id, ep,
 			      XA_LIMIT(1, INT_MAX), &vepoll_next_id,
-			      GFP_KERNEL);
+			      GFP_KERNEL_ACCOUNT);
 	if (err < 0) {
 		vepoll_user_count_set(owner, held);
 		goto out_unlock;

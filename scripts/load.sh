@@ -4,7 +4,8 @@
 # usage: scripts/load.sh [load [PARAM=VALUE...] | unload | reload [PARAM=VALUE...] | status]
 #
 #   load     build vepoll.ko if needed, insmod it with the parameters given
-#            (max_instances, max_watches, wait_cap_ms, max_user_instances),
+#            (max_instances, max_watches, wait_cap_ms, max_user_instances,
+#            reserved_instances),
 #            then show the status. Fails if it is already loaded.
 #   unload   rmmod it (refused by the kernel while a /dev/vepoll or instance
 #            descriptor is open); succeeds if it is not loaded.

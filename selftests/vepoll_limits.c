@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vepoll_limits - SPEC §5: module parameters, the per-user instance limit,
- * and rmmod, refused while any /dev/vepoll or instance fd is open and
- * clean after the last close.
+ * vepoll_limits - SPEC §5: module parameters, the per-user instance limit
+ * and the reserve no unprivileged user can take, and rmmod, refused while
+ * any /dev/vepoll or instance fd is open and clean after the last close.
  *
  * Runs last: it unloads and reloads the module (VEPOLL_KO), and every test
  * that did so restores the parameters vm.sh loaded it with (VEPOLL_PARAMS).
@@ -19,7 +19,21 @@
 
 static const char *const params[] = {
 	"max_instances", "max_watches", "wait_cap_ms", "max_user_instances",
+	"reserved_instances",
 };
+
+/* The defaults vepoll_main.c derives from max_instances. */
+static long default_per_user(long max)
+{
+	return max / 8 > 0 ? max / 8 : 1;
+}
+
+static long default_reserve(long max)
+{
+	long r = max / 16 > 0 ? max / 16 : 1;
+
+	return r < max - 1 ? r : max - 1;
+}
 
 TEST(parameters_have_spec_defaults)
 {
@@ -30,9 +44,13 @@ TEST(parameters_have_spec_defaults)
 		  vp_param("max_watches"));
 	EXPECT_EQ(vp_param_expected("wait_cap_ms", 30000),
 		  vp_param("wait_cap_ms"));
-	/* Default: half of max_instances. */
-	EXPECT_EQ(vp_param_expected("max_user_instances", max / 2),
+	/* An eighth of the table per user, a sixteenth kept in reserve. */
+	EXPECT_EQ(vp_param_expected("max_user_instances",
+				    default_per_user(max)),
 		  vp_param("max_user_instances"));
+	EXPECT_EQ(vp_param_expected("reserved_instances",
+				    default_reserve(max)),
+		  vp_param("reserved_instances"));
 }
 
 TEST(parameters_are_read_only)
@@ -242,14 +260,22 @@ TEST_F(mod, rmmod_succeeds_after_busy_instances_are_closed)
 
 /* ---- the per-user limit -------------------------------------------------- */
 
+/* What a user_child tells its parent once it holds its instances. */
+struct user_report {
+	int made;
+	int err;
+};
+
 /*
  * In a child that becomes @uid (and so loses every capability): create
  * @nr instances, check the next gets @want_err (0: do not try), tell the
- * parent through @report and hold them until @hold is closed.
+ * parent through @report and hold them until @hold is closed. With @nr
+ * negative, create until the first error and report how many and which.
  */
 static pid_t user_child(uid_t uid, int nr, int want_err, int report[2],
 			int hold[2])
 {
+	struct user_report r = { 0, 0 };
 	pid_t pid = fork();
 	int dev, i, ret;
 	char c;
@@ -270,16 +296,26 @@ static pid_t user_child(uid_t uid, int nr, int want_err, int report[2],
 	dev = vp_open_dev();
 	if (dev < 0)
 		_exit(21);
-	for (i = 0; i < nr; i++)
-		if (vp_create(dev, 0) < 0)
-			_exit(22 + i);
-	if (want_err) {
+	for (i = 0; nr < 0 || i < nr; i++) {
+		ret = vp_create(dev, 0);
+		if (ret >= 0) {
+			r.made++;
+			continue;
+		}
+		if (nr < 0) {
+			r.err = ret;
+			break;
+		}
+		_exit(22 + i);
+	}
+	if (nr >= 0 && want_err) {
 		ret = vp_create(dev, 0);
 		if (ret != want_err)
-			_exit(ret == -ENFILE ? 40 : ret >= 0 ? 41 : 42);
+			_exit(ret == -ENFILE ? 40 : ret == -EMFILE ? 41 :
+			      ret >= 0 ? 42 : 43);
 	}
-	if (write(report[1], "k", 1) != 1)
-		_exit(43);
+	if (write(report[1], &r, sizeof(r)) != sizeof(r))
+		_exit(44);
 	while (read(hold[0], &c, 1) > 0)
 		;
 	_exit(0);
@@ -290,12 +326,16 @@ struct held {
 	int hold_wr;
 };
 
-/* Start a user_child and wait until it holds its instances. */
-static int start_user(struct __test_metadata *_metadata, struct held *h,
-		      uid_t uid, int nr, int want_err)
+/*
+ * Start a user_child and wait until it holds its instances; *@r (if not
+ * NULL) gets what it reported.
+ */
+static int start_user_report(struct __test_metadata *_metadata,
+			     struct held *h, uid_t uid, int nr, int want_err,
+			     struct user_report *r)
 {
 	int report[2], hold[2], status;
-	char c;
+	struct user_report c;
 
 	if (pipe2(report, O_CLOEXEC) || pipe2(hold, O_CLOEXEC))
 		return -1;
@@ -305,8 +345,10 @@ static int start_user(struct __test_metadata *_metadata, struct held *h,
 	close(report[1]);
 	close(hold[0]);
 	h->hold_wr = hold[1];
-	if (read(report[0], &c, 1) == 1) {
+	if (read(report[0], &c, sizeof(c)) == sizeof(c)) {
 		close(report[0]);
+		if (r)
+			*r = c;
 		return 0;
 	}
 	close(report[0]);
@@ -314,6 +356,12 @@ static int start_user(struct __test_metadata *_metadata, struct held *h,
 	TH_LOG("uid %d child failed: exit %d", uid,
 	       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	return -1;
+}
+
+static int start_user(struct __test_metadata *_metadata, struct held *h,
+		      uid_t uid, int nr, int want_err)
+{
+	return start_user_report(_metadata, h, uid, nr, want_err, NULL);
 }
 
 static int stop_user(struct held *h)
@@ -326,43 +374,52 @@ static int stop_user(struct held *h)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
-TEST_F(mod, unprivileged_user_limited_to_max_user_instances)
+/*
+ * Two users fill what they may of a table of 16 with a share of 8: the
+ * first stops at its share (EMFILE), the second at the reserve (ENFILE),
+ * and root still gets the reserved slot.
+ */
+TEST_F(mod, unprivileged_users_stop_at_share_and_reserve)
 {
-	const char *why;
 	struct held a, b, c;
-	int dev, fds[8], i, n;
-	long per_user;
+	int dev, fds[16], i, n;
+	const char *why;
 
 	why = vp_reload_unsupported();
 	if (why)
 		SKIP(return, "%s", why);
 	self->touched = true;
-	ASSERT_EQ(0, vp_module_reload("max_instances=8"));
-	per_user = vp_param("max_user_instances");
-	/* The default is half of max_instances, unless vm.sh set it. */
-	ASSERT_EQ(vp_param_expected("max_user_instances", 4), per_user);
-	if (per_user != 4)
-		SKIP(return, "max_user_instances=%ld set by VEPOLL_PARAMS",
-		     per_user);
+	ASSERT_EQ(0, vp_module_reload("max_instances=16 max_user_instances=8 "
+				      "reserved_instances=1"));
+	if (vp_param("max_instances") != 16 ||
+	    vp_param("max_user_instances") != 8 ||
+	    vp_param("reserved_instances") != 1)
+		SKIP(return, "VEPOLL_PARAMS overrides the limits under test");
 
-	/* One user: 4, then EMFILE. */
-	ASSERT_EQ(0, start_user(_metadata, &a, NOBODY, 4, -EMFILE));
-	/* The limit is per user: another one has 3 more. */
-	ASSERT_EQ(0, start_user(_metadata, &b, NOBODY2, 3, 0));
-	/* Root is not bound by it, but by max_instances: 7 + 1 = 8. */
+	/* One user: its share of 8, then EMFILE. */
+	ASSERT_EQ(0, start_user(_metadata, &a, NOBODY, 8, -EMFILE));
+	/* Another: 7 more, then the reserve's ENFILE, not EMFILE. */
+	ASSERT_EQ(0, start_user(_metadata, &b, NOBODY2, 7, -ENFILE));
+	/* Root, with CAP_SYS_RESOURCE, takes the reserved slot: 16. */
 	dev = vp_open_dev();
 	ASSERT_LE(0, dev);
 	fds[0] = vp_create(dev, 0);
-	EXPECT_LE(0, fds[0]);
+	EXPECT_LE(0, fds[0]) {
+		TH_LOG("root past two users: %s", strerror(-fds[0]));
+	}
+	/* Then the table is full for everyone. */
 	EXPECT_EQ(-ENFILE, vp_create(dev, 0));
 	close(fds[0]);
-	/* The first user's count drops with its instances. */
+	/*
+	 * The first user's count drops with its instances. Refilling, it
+	 * meets both limits at once (8 + 7 = 15): EMFILE wins.
+	 */
 	EXPECT_EQ(0, stop_user(&a));
-	ASSERT_EQ(0, start_user(_metadata, &c, NOBODY, 4, -EMFILE));
+	ASSERT_EQ(0, start_user(_metadata, &c, NOBODY, 8, -EMFILE));
 	EXPECT_EQ(0, stop_user(&c));
 	EXPECT_EQ(0, stop_user(&b));
-	/* CAP_SYS_RESOURCE lifts the per-user limit: root gets all 8. */
-	for (n = 0; n < 8; n++) {
+	/* CAP_SYS_RESOURCE lifts both: root gets all 16. */
+	for (n = 0; n < 16; n++) {
 		fds[n] = vp_create(dev, 0);
 		ASSERT_LE(0, fds[n]) {
 			TH_LOG("root's instance %d: %s", n + 1,
@@ -373,6 +430,81 @@ TEST_F(mod, unprivileged_user_limited_to_max_user_instances)
 	for (i = 0; i < n; i++)
 		close(fds[i]);
 	close(dev);
+}
+
+/*
+ * With the default limits, as many users as it takes (one after the
+ * other, each holding what it got) fill the table: each gets its share,
+ * an eighth, until the unprivileged part is full; the last one meets
+ * ENFILE; root still gets the whole reserve.
+ */
+TEST_F(mod, many_users_leave_the_reserve_to_root)
+{
+	long max, per_user, reserve, total = 0, want;
+	struct user_report r;
+	struct held users[64];
+	int dev, *fds, i, n, nr_users = 0;
+	const char *why;
+
+	why = vp_reload_unsupported();
+	if (why)
+		SKIP(return, "%s", why);
+	self->touched = true;
+	ASSERT_EQ(0, vp_module_restore());
+	max = vp_param("max_instances");
+	per_user = vp_param("max_user_instances");
+	reserve = vp_param("reserved_instances");
+	if (per_user != default_per_user(max) ||
+	    reserve != default_reserve(max))
+		SKIP(return, "VEPOLL_PARAMS overrides the default limits");
+	ASSERT_LT(0, reserve);
+	if ((max - reserve) / per_user + 1 > (long)ARRAY_SIZE(users))
+		SKIP(return, "max_instances %ld: too many users to fork", max);
+	ksft_print_msg("max_instances %ld, max_user_instances %ld, reserved_instances %ld\n",
+		       max, per_user, reserve);
+
+	for (;;) {
+		ASSERT_EQ(0, start_user_report(_metadata, &users[nr_users],
+					       NOBODY - 1 - nr_users, -1, 0,
+					       &r));
+		nr_users++;
+		want = max - reserve - total;
+		if (want > per_user)
+			want = per_user;
+		EXPECT_EQ(want, r.made) {
+			TH_LOG("user %d got %d with %ld held by the others",
+			       nr_users, r.made, total);
+		}
+		total += r.made;
+		if (r.err != -EMFILE)
+			break;
+		ASSERT_GT(max - reserve, total);
+	}
+	EXPECT_EQ(-ENFILE, r.err) {
+		TH_LOG("user %d stopped with %s", nr_users, strerror(-r.err));
+	}
+	EXPECT_EQ(max - reserve, total);
+	ksft_print_msg("%d users hold %ld instances\n", nr_users, total);
+
+	/* The reserve is root's, whole. */
+	dev = vp_open_dev();
+	ASSERT_LE(0, dev);
+	fds = calloc(reserve + 1, sizeof(*fds));
+	ASSERT_TRUE(!!fds);
+	for (n = 0; n < reserve; n++) {
+		fds[n] = vp_create(dev, 0);
+		ASSERT_LE(0, fds[n]) {
+			TH_LOG("root's reserved instance %d of %ld: %s", n + 1,
+			       reserve, strerror(-fds[n]));
+		}
+	}
+	EXPECT_EQ(-ENFILE, vp_create(dev, 0));
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	free(fds);
+	close(dev);
+	for (i = 0; i < nr_users; i++)
+		EXPECT_EQ(0, stop_user(&users[i]));
 }
 
 /*
@@ -407,8 +539,12 @@ TEST_F(last, module_is_loaded_with_original_parameters)
 		  vp_param("max_watches"));
 	EXPECT_EQ(vp_param_expected("wait_cap_ms", 30000),
 		  vp_param("wait_cap_ms"));
-	EXPECT_EQ(vp_param_expected("max_user_instances", max / 2),
+	EXPECT_EQ(vp_param_expected("max_user_instances",
+				    default_per_user(max)),
 		  vp_param("max_user_instances"));
+	EXPECT_EQ(vp_param_expected("reserved_instances",
+				    default_reserve(max)),
+		  vp_param("reserved_instances"));
 	for (i = 0; i < ARRAY_SIZE(params); i++)
 		EXPECT_LE(0, vp_param(params[i]));
 }
