@@ -63,14 +63,15 @@ SHIM_SAME(EPOLL_CTL_DEL, VEPOLL_CTL_DEL);
 SHIM_SAME(EPOLL_CTL_MOD, VEPOLL_CTL_MOD);
 SHIM_SAME(EPOLL_CLOEXEC, VEPOLL_CLOEXEC);
 
+SHIM_SAME(EPOLLEXCLUSIVE, VEPOLLEXCLUSIVE);
+SHIM_SAME(EPOLLWAKEUP, VEPOLLWAKEUP);
+
 /* What vepoll accepts in a CTL mask; epoll silently keeps anything. */
 #define SHIM_CTL_BITS	(VEPOLLIN | VEPOLLPRI | VEPOLLOUT | VEPOLLERR | \
 			 VEPOLLHUP | VEPOLLRDNORM | VEPOLLRDBAND | \
 			 VEPOLLWRNORM | VEPOLLWRBAND | VEPOLLMSG | \
-			 VEPOLLRDHUP | VEPOLLONESHOT | VEPOLLET)
-/* EPOLLEXCLUSIVE_OK_BITS of fs/eventpoll.c. */
-#define SHIM_EXCL_OK	(EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | \
-			 EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE)
+			 VEPOLLRDHUP | VEPOLLONESHOT | VEPOLLET | \
+			 VEPOLLWAKEUP | VEPOLLEXCLUSIVE)
 /* EP_MAX_EVENTS of fs/eventpoll.c. */
 #define SHIM_MAX_EVENTS	(INT_MAX / (int)sizeof(struct epoll_event))
 
@@ -229,27 +230,18 @@ SHIM_EXPORT int epoll_create(int size)
 /* --- ctl ----------------------------------------------------------------- */
 
 /*
- * The mask to give vepoll for epoll's @events. EPOLLWAKEUP is dropped (it
- * is only a hint; epoll itself drops it without CAP_BLOCK_SUSPEND), and
- * so is EPOLLEXCLUSIVE once epoll's rules for it are met: vepoll wakes
- * every instance watching a file, which EPOLLEXCLUSIVE allows ("one or
- * more"). Bits no poll method reports are dropped too: epoll stores them
- * silently, vepoll would refuse them.
- *
- * When epoll would refuse the EPOLLEXCLUSIVE request, the mask keeps that
- * bit, which vepoll refuses with EINVAL at the very step where epoll
- * checks it: after EBADF and EPERM, so the errno is epoll's in every case.
+ * The mask to give vepoll for epoll's @events. EPOLLWAKEUP and
+ * EPOLLEXCLUSIVE go through unchanged: vepoll has both, with epoll's
+ * rules and errno order. Bits no poll method reports are dropped: epoll
+ * stores them silently, vepoll would refuse them. Not beside
+ * EPOLLEXCLUSIVE, though: there epoll refuses them too (EINVAL, for any
+ * bit but IN, OUT, ERR, HUP, WAKEUP and ET), and so does vepoll, at the
+ * same step.
  */
-static __u32 ctl_mask(__u32 events, int op, int fd)
+static __u32 ctl_mask(__u32 events)
 {
-	if (events & EPOLLEXCLUSIVE) {
-		if (op == EPOLL_CTL_MOD)
-			return events;
-		if (op == EPOLL_CTL_ADD &&
-		    ((events & ~(__u32)SHIM_EXCL_OK) ||
-		     fd_is_anon(fd, "vepoll") || fd_is_anon(fd, "eventpoll")))
-			return events;
-	}
+	if (events & EPOLLEXCLUSIVE)
+		return events;
 	return events & SHIM_CTL_BITS;
 }
 
@@ -270,7 +262,7 @@ SHIM_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 			errno = EFAULT;
 			return -1;
 		}
-		args.event.events = ctl_mask(event->events, op, fd);
+		args.event.events = ctl_mask(event->events);
 		memcpy(&args.event.data, &event->data, sizeof(args.event.data));
 	}
 	ret = vepoll_dev_ioctl(VEPOLL_IOC_CTL, (uintptr_t)&args);

@@ -153,12 +153,19 @@ static void test_ctl_errors(void)
 		"ADD with EPOLLWAKEUP, POLLNVAL and an unknown bit");
 	epoll_ctl(ep, EPOLL_CTL_DEL, p[0], NULL);
 
-	/* EPOLLEXCLUSIVE: epoll's rules, then dropped. */
+	/* EPOLLEXCLUSIVE: passed to vepoll, which has epoll's rules. */
 	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
 	TAP_RET(epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev), 0,
 		"ADD IN|EXCLUSIVE");
 	TAP_ERR(epoll_ctl(ep, EPOLL_CTL_MOD, p[0], &ev), EINVAL,
 		"MOD with EXCLUSIVE");
+	ev.events = EPOLLIN;
+	TAP_ERR(epoll_ctl(ep, EPOLL_CTL_MOD, p[0], &ev), EINVAL,
+		"MOD of a watch added with EXCLUSIVE");
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE | (1U << 20);
+	TAP_ERR(epoll_ctl(ep, EPOLL_CTL_ADD, q[0], &ev), EINVAL,
+		"ADD EXCLUSIVE with an unknown bit");
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
 	TAP_ERR(epoll_ctl(ep, EPOLL_CTL_MOD, 1000, &ev), EBADF,
 		"MOD with EXCLUSIVE of an fd not open: EBADF first");
 	TAP_ERR(epoll_ctl(ep, EPOLL_CTL_ADD, reg, &ev), EPERM,
