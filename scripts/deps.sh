@@ -2,7 +2,7 @@
 # scripts/deps.sh — install the Debian packages the vepoll dev tooling needs.
 #
 # usage: scripts/deps.sh [--kernel-build] [--python-suites] [--redis]
-#                        [--check] [PACKAGE...]
+#                        [--dkms] [--deb] [--check] [PACKAGE...]
 #   (none)           what building the module, make lint, the selftests
 #                    (64 and 32-bit), the demo, libvepoll and its tests and
 #                    the VM need: all of scripts/demo.sh (scripts/test.sh
@@ -13,6 +13,9 @@
 #                    testsuite), for scripts/realprograms.sh [--quick]
 #   --redis          also redis-server and redis-benchmark, for
 #                    scripts/realprograms.sh without --quick
+#   --dkms           also Debian's dkms, for scripts/dkms.sh (make dkms)
+#   --deb            also what building vepoll-dkms_VERSION_all.deb needs
+#                    (scripts/deb.sh, make deb: debhelper, dh-dkms)
 #   --check          only report what is missing; exit 1 if anything is
 #   PACKAGE...       also these packages (what one script alone needs)
 #
@@ -45,12 +48,16 @@ pkgs=(
 	xz-utils zstd        # the linux-source tarball; compressed .ko files
 	coreutils sed util-linux  # timeout, sed -u, dmesg, setsid, flock
 	python3              # Debian's /usr/bin/python3: bench.sh, realprograms.sh
+	python3-docutils     # make lint renders Documentation.rst (rst2html)
 )
 # Building a kernel from linux-source (scripts/debug-kernel.sh).
 kbuild_pkgs=(build-essential bc bison flex libelf-dev libssl-dev dwarves rsync)
 # Python's own test suites (test_epoll, test_selectors, test_asyncio).
 python_pkgs=(python3.11 libpython3.11-testsuite)
 redis_pkgs=(redis-server redis-tools)
+# DKMS (scripts/dkms.sh), and the Debian package of it (scripts/deb.sh).
+dkms_pkgs=(dkms)
+deb_pkgs=(dpkg-dev debhelper dh-dkms)
 
 check_only=0
 for arg in "$@"; do
@@ -58,6 +65,8 @@ for arg in "$@"; do
 	--kernel-build) pkgs+=("${kbuild_pkgs[@]}") ;;
 	--python-suites) pkgs+=("${python_pkgs[@]}") ;;
 	--redis) pkgs+=("${redis_pkgs[@]}") ;;
+	--dkms) pkgs+=("${dkms_pkgs[@]}") ;;
+	--deb) pkgs+=("${deb_pkgs[@]}") ;;
 	--check) check_only=1 ;;
 	-h | --help)
 		sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"

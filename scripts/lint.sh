@@ -1,8 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # make lint: the module must build without a warning at W=1, pass sparse
-# (C=2) without a warning, and every C source must be checkpatch --strict
-# clean. Usage: scripts/lint.sh KDIR
+# (C=2) without a warning, every C source must be checkpatch --strict
+# clean, Documentation.rst must render with docutils without a warning
+# (build/doc/Documentation.html) and debian/changelog must be at VERSION.
+# Usage: scripts/lint.sh KDIR
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -59,4 +61,10 @@ checkpatch "user space (${#user[@]} files)" \
 	--ignore BIT_MACRO,PREFER_KERNEL_TYPES,PREFER_DEFINED_ATTRIBUTE_MACRO,CAMELCASE,SPLIT_STRING \
 	-f "${user[@]}" || status=1
 rm -f "$top"/.checkpatch-camelcase.*
+
+# Documentation.rst must render with Debian's docutils without a warning.
+"$top/scripts/doc.sh" || status=1
+# The package's version is the module's (VERSION).
+"$top/scripts/deb.sh" --check-only && echo "lint: debian/changelog: at VERSION" ||
+	status=1
 exit $status
