@@ -207,6 +207,38 @@ int vepoll_wait(int epfd, struct vepoll_event *events, int maxevents,
 	return vepoll_pwait(epfd, events, maxevents, timeout, NULL);
 }
 
+int vepoll_wait_changes(int epfd, const struct vepoll_ctl_args *changes,
+			int nchanges, int *results,
+			struct vepoll_event *events, int maxevents,
+			const struct timespec *timeout, const sigset_t *sigmask)
+{
+	struct vepoll_wait2_args args = {
+		.epfd = epfd,
+		/* Negative counts become ones the ioctl refuses: EINVAL. */
+		.maxevents = (__u32)maxevents,
+		.nchanges = (__u32)nchanges,
+		.events = (uintptr_t)events,
+		.changes = (uintptr_t)changes,
+		.results = (uintptr_t)results,
+		.sigmask = (uintptr_t)sigmask,
+		.sigsetsize = sigmask ? VEPOLL_KSIGSET_SIZE : 0,
+	};
+
+	/* epoll_pwait2 checks the timeout before anything else. */
+	if (!vepoll_timespec_ns(timeout, &args.timeout_ns)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return vepoll_dev_ioctl(VEPOLL_IOC_WAIT2, (uintptr_t)&args);
+}
+
+int vepoll_pwait2(int epfd, struct vepoll_event *events, int maxevents,
+		  const struct timespec *timeout, const sigset_t *sigmask)
+{
+	return vepoll_wait_changes(epfd, NULL, 0, NULL, events, maxevents,
+				   timeout, sigmask);
+}
+
 int vepoll_ctl_batch(int epfd, struct vepoll_ctl_args *ctls, int count,
 		     int *results)
 {

@@ -14,6 +14,7 @@
 #define _VEPOLL_H
 
 #include <signal.h>
+#include <time.h>
 
 #include "vepoll_uapi.h"
 
@@ -63,6 +64,55 @@ int vepoll_pwait(int epfd, struct vepoll_event *events, int maxevents,
  */
 int vepoll_ctl_batch(int epfd, struct vepoll_ctl_args *ctls, int count,
 		     int *results);
+
+/*
+ * vepoll_pwait2 - epoll_pwait2(2): wait with a nanosecond timeout
+ *
+ * vepoll_pwait() with @timeout a struct timespec (VEPOLL_IOC_WAIT2): the
+ * wait lasts at least that long, to the nanosecond, on an hrtimer; it is
+ * never rounded to milliseconds. A zero @timeout polls. A NULL @timeout
+ * waits for an event or the module's wait_cap_ms (30 s by default; then
+ * 0, as vepoll_wait() with a negative timeout: loop for an unbounded
+ * wait); a timeout too long for 64-bit nanoseconds waits for an event.
+ * @sigmask, when not NULL, replaces the thread's signal mask for the
+ * duration of the wait, as in vepoll_pwait().
+ *
+ * Returns the number of events written to @events, 0 on timeout, or -1
+ * with errno: EINVAL for a negative tv_sec or a tv_nsec outside
+ * [0, 999999999] (checked first, as epoll_pwait2 does), then vepoll_pwait()'s
+ * errors in its order (EINVAL, EFAULT, EBADF, EINTR...).
+ */
+int vepoll_pwait2(int epfd, struct vepoll_event *events, int maxevents,
+		  const struct timespec *timeout, const sigset_t *sigmask);
+
+/*
+ * vepoll_wait_changes - apply a changelist, then wait (as kevent(2))
+ *
+ * One VEPOLL_IOC_WAIT2: first @changes[0..@nchanges) are applied to
+ * @epfd in order, each exactly as vepoll_ctl() would apply it (an entry
+ * whose epfd is not @epfd fails with EINVAL), then the call waits as
+ * vepoll_pwait2() does. @results, when not NULL, is filled as
+ * vepoll_ctl_batch() fills it: 0 for each change applied, then the
+ * failed change's negative errno; later slots are left alone. @nchanges
+ * 0 reads neither array and makes the call vepoll_pwait2(). The re-arm
+ * of a VEPOLLONESHOT watch and the wait for its next event are one call.
+ *
+ * If a change fails, the later ones are not applied, the call does not
+ * wait, and it returns -1 with that change's errno (the changes before
+ * it stay applied). A call whose own arguments are wrong applies none.
+ *
+ * Returns the number of events written to @events, 0 on timeout, or -1
+ * with errno: EINVAL for a bad @timeout, then the signal mask (EINVAL,
+ * EFAULT), @maxevents or @nchanges out of range (EINVAL), @events not in
+ * user space (EFAULT), @epfd (EBADF, EINVAL), then the errno of the
+ * first change that failed (EFAULT if @changes cannot be read or
+ * @results written), then the wait's (EINTR, EFAULT). A signal that ends
+ * the wait leaves the changes applied.
+ */
+int vepoll_wait_changes(int epfd, const struct vepoll_ctl_args *changes,
+			int nchanges, int *results,
+			struct vepoll_event *events, int maxevents,
+			const struct timespec *timeout, const sigset_t *sigmask);
 
 /*
  * Why the last attempt to open the device failed, as one line ("vepoll:

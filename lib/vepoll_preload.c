@@ -331,16 +331,27 @@ static long long now_ms(void)
 }
 
 /*
- * One VEPOLL_IOC_WAIT, a cancellation point as epoll_wait is in glibc:
- * asynchronous cancellation is on while the thread sleeps in the kernel,
- * as glibc itself did it before 2.34.
+ * One VEPOLL_IOC_WAIT, or with @w2 a VEPOLL_IOC_WAIT2 whose timeout_ns
+ * is @timeout_ns and the rest @args's: a cancellation point as epoll_wait
+ * is in glibc. Asynchronous cancellation is on while the thread sleeps in
+ * the kernel, as glibc itself did it before 2.34.
  */
-static int wait_ioctl(struct vepoll_wait_args *args)
+static int wait_ioctl(const struct vepoll_wait_args *args, bool w2,
+		      long long timeout_ns)
 {
+	struct vepoll_wait2_args args2 = {
+		.epfd = args->epfd,
+		.maxevents = args->maxevents,
+		.timeout_ns = timeout_ns,
+		.events = args->events,
+		.sigmask = args->sigmask,
+		.sigsetsize = args->sigsetsize,
+	};
 	int oldtype, ret, err;
 
 	pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &oldtype);
-	ret = vepoll_dev_ioctl(VEPOLL_IOC_WAIT, (uintptr_t)args);
+	ret = w2 ? vepoll_dev_ioctl(VEPOLL_IOC_WAIT2, (uintptr_t)&args2) :
+		   vepoll_dev_ioctl(VEPOLL_IOC_WAIT, (uintptr_t)args);
 	err = errno;
 	pthread_setcanceltype(oldtype, NULL);
 	errno = err;
@@ -348,13 +359,13 @@ static int wait_ioctl(struct vepoll_wait_args *args)
 }
 
 /*
- * epoll_pwait2() with the timeout in ms (< 0: forever). vepoll ends a
- * negative-timeout wait after wait_cap_ms with 0 events: epoll never
- * does, so we wait again; a timeout beyond INT_MAX ms is waited for in
- * pieces.
+ * epoll_pwait() with the timeout in ms (< 0: forever), or with @ns,
+ * epoll_pwait2() with it in ns, which goes to VEPOLL_IOC_WAIT2 as it is.
+ * vepoll ends a negative-timeout wait after wait_cap_ms with 0 events:
+ * epoll never does, so we wait again. A timeout in ns is never capped.
  */
 static int shim_wait(int epfd, struct epoll_event *events, int maxevents,
-		     long long timeout, const sigset_t *sigmask)
+		     long long timeout, bool ns, const sigset_t *sigmask)
 {
 	struct vepoll_event stack[SHIM_STACK_EVENTS];
 	struct vepoll_wait_args args = {
@@ -371,7 +382,7 @@ static int shim_wait(int epfd, struct epoll_event *events, int maxevents,
 		return SHIM_NATIVE;
 	if (maxevents <= 0 || maxevents > SHIM_MAX_EVENTS) {
 		/* vepoll's EINVAL, after its signal mask checks, as in epoll. */
-		return wait_ioctl(&args);
+		return wait_ioctl(&args, ns, timeout);
 	}
 	n = maxevents;
 	if (bad_user_ptr(events, (size_t)maxevents * sizeof(*events))) {
@@ -389,15 +400,21 @@ static int shim_wait(int epfd, struct epoll_event *events, int maxevents,
 			n = SHIM_STACK_EVENTS;
 		}
 	}
-	if (timeout > INT_MAX)
+	if (!ns && timeout > INT_MAX)
 		deadline = now_ms() + timeout;
 	args.events = (uintptr_t)buf;
 	args.maxevents = n;
 
 	for (;;) {
+		if (ns) {
+			ret = wait_ioctl(&args, true, timeout);
+			if (ret || timeout >= 0)
+				break;
+			continue;
+		}
 		args.timeout_ms = timeout < 0 ? -1 :
 				  timeout > INT_MAX ? INT_MAX : (int)timeout;
-		ret = wait_ioctl(&args);
+		ret = wait_ioctl(&args, false, 0);
 		if (ret || (timeout >= 0 && timeout <= INT_MAX))
 			break;
 		if (timeout > INT_MAX) {
@@ -429,7 +446,7 @@ static int shim_wait(int epfd, struct epoll_event *events, int maxevents,
 SHIM_EXPORT int epoll_pwait(int epfd, struct epoll_event *events,
 			    int maxevents, int timeout, const sigset_t *sigmask)
 {
-	int ret = shim_wait(epfd, events, maxevents, timeout, sigmask);
+	int ret = shim_wait(epfd, events, maxevents, timeout, false, sigmask);
 
 	if (ret == SHIM_NATIVE)
 		return native_pwait(epfd, events, maxevents, timeout, sigmask);
@@ -450,28 +467,20 @@ SHIM_EXPORT int epoll_pwait2(int epfd, struct epoll_event *events,
 {
 	int (*fn)(int epfd, struct epoll_event *events, int maxevents,
 		  const struct timespec *timeout, const sigset_t *sigmask);
-	long long ms = -1;
+	__s64 ns;
 	int ret;
 
 	/* epoll checks the timeout before anything else. */
-	if (timeout) {
-		if (bad_user_ptr(timeout, sizeof(*timeout))) {
-			errno = EFAULT;
-			return -1;
-		}
-		if (timeout->tv_sec < 0 || timeout->tv_nsec < 0 ||
-		    timeout->tv_nsec >= 1000000000L) {
-			errno = EINVAL;
-			return -1;
-		}
-		/* vepoll counts in ms: round up, never wait less. */
-		if (timeout->tv_sec > LLONG_MAX / 1000 - 1)
-			ms = LLONG_MAX / 2;
-		else
-			ms = timeout->tv_sec * 1000LL +
-			     (timeout->tv_nsec + 999999) / 1000000;
+	if (timeout && bad_user_ptr(timeout, sizeof(*timeout))) {
+		errno = EFAULT;
+		return -1;
 	}
-	ret = shim_wait(epfd, events, maxevents, ms, sigmask);
+	/* To the nanosecond: VEPOLL_IOC_WAIT2 takes it as it is. */
+	if (!vepoll_timespec_ns(timeout, &ns)) {
+		errno = EINVAL;
+		return -1;
+	}
+	ret = shim_wait(epfd, events, maxevents, ns, true, sigmask);
 	if (ret != SHIM_NATIVE)
 		return ret;
 	fn = libc_fn(&libc_pwait2, "epoll_pwait2");

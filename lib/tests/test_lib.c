@@ -280,6 +280,140 @@ static void test_batch(void)
 	close(ep);
 }
 
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* epoll_pwait2's timespec, to the nanosecond, and its EINVAL checks. */
+static void test_pwait2(void)
+{
+	struct vepoll_event ev = { .events = VEPOLLIN, .data = DATA };
+	const long asked[2] = { 100000, 1500000 };
+	struct timespec ts = { 0, 0 };
+	struct vepoll_event out[4];
+	int ep = vepoll_create1(VEPOLL_CLOEXEC);
+	long long t0, dt;
+	unsigned int i;
+	int p[2], n;
+
+	if (pipe2(p, O_CLOEXEC))
+		exit(1);
+	vepoll_ctl(ep, VEPOLL_CTL_ADD, p[0], &ev);
+	TAP_RET(vepoll_pwait2(ep, out, 4, &ts, NULL), 0,
+		"pwait2, zero timespec: polls");
+	for (i = 0; i < 2; i++) {
+		ts.tv_nsec = asked[i];
+		t0 = now_ns();
+		n = vepoll_pwait2(ep, out, 4, &ts, NULL);
+		dt = now_ns() - t0;
+		tap_ok(n == 0 && dt >= asked[i],
+		       "pwait2 %ld ns, nothing ready: 0 after %lld ns",
+		       asked[i], dt);
+	}
+	ts.tv_nsec = 1000000000;
+	TAP_ERR(vepoll_pwait2(ep, out, 4, &ts, NULL), EINVAL,
+		"pwait2, tv_nsec 1e9");
+	ts.tv_nsec = -1;
+	TAP_ERR(vepoll_pwait2(ep, out, 4, &ts, NULL), EINVAL,
+		"pwait2, tv_nsec -1");
+	ts.tv_sec = -1;
+	ts.tv_nsec = 0;
+	TAP_ERR(vepoll_pwait2(ep, out, 0, &ts, NULL), EINVAL,
+		"pwait2, tv_sec -1 (and maxevents 0)");
+	ts.tv_sec = 0;
+	TAP_ERR(vepoll_pwait2(ep, out, 0, &ts, NULL), EINVAL,
+		"pwait2, maxevents 0");
+	TAP_ERR(vepoll_pwait2(-1, out, 4, &ts, NULL), EBADF,
+		"pwait2 on epfd -1");
+	if (write(p[1], "x", 1) != 1)
+		exit(1);
+	/* The longest timespec: saturated, and the event ends it. */
+	ts.tv_sec = (time_t)((1ULL << (sizeof(time_t) * 8 - 1)) - 1);
+	ts.tv_nsec = 999999999;
+	memset(out, 0xff, sizeof(out));
+	n = vepoll_pwait2(ep, out, 4, &ts, NULL);
+	tap_ok(n == 1 && out[0].events == VEPOLLIN && out[0].data == DATA,
+	       "pwait2, longest timeout: the ready event");
+	n = vepoll_pwait2(ep, out, 4, NULL, NULL);
+	tap_ok(n == 1 && out[0].data == DATA, "pwait2, NULL timeout: the ready event");
+	close(p[0]);
+	close(p[1]);
+	close(ep);
+}
+
+/* The changelist: applied in order, results, a failing change stops. */
+static void test_wait_changes(void)
+{
+	struct timespec zero = { 0, 0 }, five = { 5, 0 };
+	struct vepoll_ctl_args c[3];
+	struct vepoll_event out[4];
+	int ep = vepoll_create1(VEPOLL_CLOEXEC);
+	int results[3], p[2], q[2], n, i;
+	long long t0;
+
+	if (pipe2(p, O_CLOEXEC) || pipe2(q, O_CLOEXEC))
+		exit(1);
+	if (write(p[1], "x", 1) != 1)
+		exit(1);
+	memset(c, 0, sizeof(c));
+	for (i = 0; i < 3; i++)
+		c[i].epfd = ep;
+	c[0].op = VEPOLL_CTL_ADD;
+	c[0].fd = p[0];
+	c[0].event.events = VEPOLLIN | VEPOLLONESHOT;
+	c[0].event.data = 1;
+	c[1].op = VEPOLL_CTL_ADD;
+	c[1].fd = q[0];
+	c[1].event.events = VEPOLLIN;
+	c[1].event.data = 2;
+	memset(results, 0x55, sizeof(results));
+	n = vepoll_wait_changes(ep, c, 2, results, out, 4, &zero, NULL);
+	tap_ok(n == 1 && out[0].data == 1 && !results[0] && !results[1] &&
+	       results[2] == 0x55555555,
+	       "wait_changes: 2 ADDs applied, then the ready one reported");
+	TAP_RET(vepoll_pwait2(ep, out, 4, &zero, NULL), 0,
+		"the one-shot watch is disarmed");
+
+	/* Re-arm and wait in one call, as an event loop would. */
+	c[0].op = VEPOLL_CTL_MOD;
+	n = vepoll_wait_changes(ep, c, 1, NULL, out, 4, &five, NULL);
+	tap_ok(n == 1 && out[0].data == 1,
+	       "wait_changes: MOD re-arms, the wait reports it (results NULL)");
+
+	/* ADD of q[0] again: EEXIST, the DEL after it is not applied. */
+	c[1].op = VEPOLL_CTL_ADD;
+	c[2].op = VEPOLL_CTL_DEL;
+	c[2].fd = p[0];
+	memset(results, 0x55, sizeof(results));
+	t0 = now_ms();
+	n = vepoll_wait_changes(ep, c, 3, results, out, 4, &five, NULL);
+	tap_ok(n == -1 && errno == EEXIST && !results[0] &&
+	       results[1] == -EEXIST && results[2] == 0x55555555 &&
+	       now_ms() - t0 < 2500,
+	       "wait_changes stops at the failing change: EEXIST, no wait");
+	c[0].op = VEPOLL_CTL_ADD;
+	TAP_ERR(vepoll_ctl(ep, VEPOLL_CTL_ADD, p[0], &c[0].event), EEXIST,
+		"and the DEL after it was not applied");
+	c[2].epfd = -1;
+	TAP_ERR(vepoll_wait_changes(ep, &c[2], 1, results, out, 4, &zero,
+				    NULL), EINVAL,
+		"wait_changes: a change for another epfd is EINVAL");
+	TAP_ERR(vepoll_wait_changes(ep, c, -1, results, out, 4, &zero, NULL),
+		EINVAL, "wait_changes, nchanges -1");
+	five.tv_nsec = -1;
+	TAP_ERR(vepoll_wait_changes(ep, c, 1, results, out, 4, &five, NULL),
+		EINVAL, "wait_changes, a bad timespec");
+	close(p[0]);
+	close(p[1]);
+	close(q[0]);
+	close(q[1]);
+	close(ep);
+}
+
 /* The program closes our descriptor, or dup2()s over it: we reopen. */
 static void test_reopen(void)
 {
@@ -403,6 +537,16 @@ static int test_cap(int cap_ms)
 	tap_ok(n == 0 && now_ms() - t0 >= cap_ms,
 	       "wait with timeout -1: 0 after wait_cap_ms (%d ms: took %lld)",
 	       cap_ms, now_ms() - t0);
+	t0 = now_ms();
+	n = vepoll_pwait2(ep, out, 1, NULL, NULL);
+	tap_ok(n == 0 && now_ms() - t0 >= cap_ms,
+	       "pwait2 with a NULL timeout: 0 after wait_cap_ms (took %lld)",
+	       now_ms() - t0);
+	t0 = now_ms();
+	n = vepoll_wait_changes(ep, NULL, 0, NULL, out, 1, NULL, NULL);
+	tap_ok(n == 0 && now_ms() - t0 >= cap_ms,
+	       "wait_changes with a NULL timeout: 0 after wait_cap_ms (took %lld)",
+	       now_ms() - t0);
 	close(ep);
 	return tap_done();
 }
@@ -425,6 +569,8 @@ int main(int argc, char **argv)
 	test_wait();
 	test_pwait();
 	test_batch();
+	test_pwait2();
+	test_wait_changes();
 	test_fork();
 	test_reopen();
 	test_no_device("/proc/self/exe");

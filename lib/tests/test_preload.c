@@ -384,6 +384,24 @@ static void test_blocking(void)
 	drain(p[0]);
 
 	TAP_RET(epoll_pwait2(ep, out, 4, &ts, NULL), 0, "pwait2, 1 ns");
+	/* To the nanosecond now: never shorter than asked. */
+	{
+		const long asked[] = { 100000, 1500000 };
+		struct timespec a, b;
+		long long dt;
+		unsigned int i;
+
+		for (i = 0; i < 2; i++) {
+			ts.tv_nsec = asked[i];
+			clock_gettime(CLOCK_MONOTONIC, &a);
+			n = epoll_pwait2(ep, out, 4, &ts, NULL);
+			clock_gettime(CLOCK_MONOTONIC, &b);
+			dt = (b.tv_sec - a.tv_sec) * 1000000000LL +
+			     (b.tv_nsec - a.tv_nsec);
+			tap_ok(n == 0 && dt >= asked[i],
+			       "pwait2, %ld ns: 0 after %lld ns", asked[i], dt);
+		}
+	}
 	ts.tv_nsec = 100000000;
 	t0 = now_ms();
 	n = epoll_pwait2(ep, out, 4, &ts, NULL);
