@@ -20,9 +20,9 @@
  *    then says ENOENT, the target made ready reports nothing, a fresh ADD
  *    works and reports it, the other instance's watch still reports; for
  *    an instance target the nesting graph kept no edge (the reverse ADD
- *    is no ELOOP). The module is reloaded first, so that the first ADD
- *    on each kind of file also walks the making of vepoll's fsnotify mark
- *    on its superblock;
+ *    is no ELOOP). And the first ADD on each kind of superblock (pipefs,
+ *    sockfs, anon-inode), which also makes vepoll's fsnotify mark there,
+ *    each step in a freshly loaded module;
  *  - MOD, DEL, CTL_BATCH (entries of every kind across two chunks: the
  *    entries before the failed one applied, it and those after not),
  *    WAIT (events ready, nested targets, a timed sleep, a signal mask):
@@ -716,6 +716,66 @@ TEST_F_TIMEOUT(fn, add_epoll, WALK_TIMEOUT)
 TEST_F_TIMEOUT(fn, add_pty_master, WALK_TIMEOUT)
 {
 	add_tests(_metadata, self, K_PTY);
+}
+
+/*
+ * The first watch on a superblock also makes vepoll's fsnotify mark on
+ * it, which then stays until the module goes: every step of this walk
+ * starts from a freshly loaded module, so that each reaches the mark.
+ */
+static void walk_first_on_sb(struct __test_metadata *_metadata,
+			     struct _test_data_fn *self, enum kind kind)
+{
+	struct target *t = &self->t[kind];
+	char what[64];
+	struct walk w = { .what = what };
+	bool injected;
+	int ret;
+
+	snprintf(what, sizeof(what), "ADD %s, first on its superblock",
+		 kind_names[kind]);
+	for (w.n = 1;; w.n++) {
+		target_close(t);
+		close(self->ep);
+		close(self->dev);
+		ASSERT_EQ(0, vp_module_restore());
+		self->dev = vp_assert_open_dev(_metadata);
+		self->ep = vp_create(self->dev, VEPOLL_CLOEXEC);
+		ASSERT_LE(0, self->ep);
+		need(_metadata, self, kind);
+
+		fault_arm(self->fnfd, w.n);
+		ret = vp_ctl(self->dev, self->ep, VEPOLL_CTL_ADD, t->fd,
+			     VEPOLLIN, 1);
+		injected = fault_disarm(self->fnfd);
+
+		if (ret < 0) {
+			expect_unwatched(_metadata, self->dev, self->ep, t,
+					 what);
+			ASSERT_EQ(0, vp_ctl(self->dev, self->ep,
+					    VEPOLL_CTL_ADD, t->fd, VEPOLLIN,
+					    1));
+		}
+		expect_reports(_metadata, self->dev, self->ep, t, 1, what);
+		if (!walk_step(_metadata, &w, ret, injected))
+			break;
+	}
+	walk_done(_metadata, &w);
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(0, vp_ctl(self->dev, self->ep, VEPOLL_CTL_DEL, t->fd, 0, 0));
+	expect_usable(_metadata, self->dev, self->ep, t);
+}
+
+/* pipefs, sockfs and the anon-inode superblock (eventfd and the like). */
+TEST_F_TIMEOUT(fn, add_first_on_superblock, WALK_TIMEOUT)
+{
+	const char *why = vp_reload_unsupported();
+
+	if (why)
+		SKIP(return, "%s", why);
+	walk_first_on_sb(_metadata, self, K_PIPE);
+	walk_first_on_sb(_metadata, self, K_SOCKET);
+	walk_first_on_sb(_metadata, self, K_EVENTFD);
 }
 
 /* ---- MOD and DEL ------------------------------------------------------------- */
