@@ -17,6 +17,9 @@
  *   idle CPU     CPU time of a thread blocked in a wait with nothing ready
  *   batch        1000 ADDs as one VEPOLL_IOC_CTL_BATCH, as 1000
  *                VEPOLL_IOC_CTLs, as 1000 epoll_ctl()s: ns per ADD
+ *   rearm        a VEPOLLONESHOT watch re-armed and waited for, in a loop:
+ *                one WAIT2 carrying the MOD, vs. CTL(MOD) then WAIT, vs.
+ *                epoll_ctl(MOD) then epoll_wait: ns per re-arm
  *   ladder       cheap calls that stop at successive points of the WAIT
  *                and CTL paths (ENOTTY, EINVAL, EBADF, ENOENT, empty set),
  *                to tell where the time of a call goes
@@ -1389,6 +1392,118 @@ static void bench_batch(void)
 	free(b);
 }
 
+/* ---- 6b. one-shot re-arm: WAIT2's changelist ----------------------------- */
+
+/*
+ * The loop of a server that hands each ready fd to one worker: the watch
+ * is VEPOLLONESHOT, and after the work it is re-armed with MOD and the
+ * loop waits again. With VEPOLL_IOC_WAIT2 the MOD rides in the wait's
+ * changelist: one system call instead of two. The eventfd stays readable,
+ * so every wait reports it at once (timeout 0: no sleep is measured).
+ */
+enum { R_WAIT2, R_CTL_WAIT, R_EPOLL, NR };
+
+struct rearm {
+	int efd;
+	struct evset vw2, vcw, ep;
+};
+
+static struct sample rearm_sample(void *ctx, int var, long iters)
+{
+	struct rearm *a = ctx;
+	struct vepoll_event vev;
+	struct epoll_event eev = { .events = EPOLLIN | EPOLLONESHOT };
+	struct vepoll_ctl_args mod = {
+		.op = VEPOLL_CTL_MOD, .fd = a->efd,
+		.event = { .events = VEPOLLIN | VEPOLLONESHOT },
+	};
+	struct vepoll_wait2_args w2 = {
+		.maxevents = 1, .nchanges = 1, .events = (uintptr_t)&vev,
+		.changes = (uintptr_t)&mod,
+	};
+	double t0, t1;
+	long i;
+	int r;
+
+	mod.epfd = var == R_WAIT2 ? a->vw2.fd : a->vcw.fd;
+	w2.epfd = a->vw2.fd;
+	t0 = now_ns();
+	for (i = 0; i < iters; i++) {
+		switch (var) {
+		case R_WAIT2:
+			mod.event.data = i;
+			r = ioctl(devfd, VEPOLL_IOC_WAIT2, &w2);
+			break;
+		case R_CTL_WAIT:
+			mod.event.data = i;
+			if (ioctl(devfd, VEPOLL_IOC_CTL, &mod))
+				die("VEPOLL_IOC_CTL MOD: %s", strerror(errno));
+			r = vp_wait(a->vcw.fd, &vev, 1, 0);
+			break;
+		default:
+			eev.data.u64 = i;
+			if (epoll_ctl(a->ep.fd, EPOLL_CTL_MOD, a->efd, &eev))
+				die("epoll_ctl MOD: %s", strerror(errno));
+			r = epoll_wait(a->ep.fd, a->ep.eev, 1, 0);
+			if (r == 1)
+				vev.data = a->ep.eev[0].data.u64;
+			break;
+		}
+		if (r != 1)
+			die("re-arm %d: wait returned %d (%s)", var, r,
+			    r < 0 ? strerror(errno) : "no event");
+		sink += vev.data;
+	}
+	t1 = now_ns();
+	return (struct sample){ t1 - t0, iters };
+}
+
+static void bench_rearm(void)
+{
+	struct rearm a;
+	struct series s[NR];
+	bool skip[NR] = { !have(K_VEPOLL), !have(K_VEPOLL), false };
+	struct row *r;
+
+	progress("rearm");
+	a.efd = make_eventfd(1);
+	if (have(K_VEPOLL)) {
+		set_init(&a.vw2, K_VEPOLL, 1);
+		set_init(&a.vcw, K_VEPOLL, 1);
+		if (set_add(&a.vw2, a.efd, EPOLLIN | EPOLLONESHOT, 0) ||
+		    set_add(&a.vcw, a.efd, EPOLLIN | EPOLLONESHOT, 0))
+			die("re-arm ADD: %s", strerror(errno));
+	}
+	set_init(&a.ep, K_EPOLL, 1);
+	if (set_add(&a.ep, a.efd, EPOLLIN | EPOLLONESHOT, 0))
+		die("re-arm epoll ADD: %s", strerror(errno));
+	measure(rearm_sample, &a, NR, skip, false, 1L << 24, s);
+
+	r = row_new("rearm", "", "ONESHOT re-arm: WAIT2 with the MOD",
+		    "ns/rearm", false);
+	row_set(r, K_VEPOLL, &s[R_WAIT2]);
+	row_set(r, K_EPOLL, &s[R_EPOLL]);
+	r->note = "epoll column: epoll_ctl(MOD) + epoll_wait, t=0";
+	row_ratio(r);
+	r = row_new("rearm", "", "ONESHOT re-arm: CTL(MOD) + WAIT",
+		    "ns/rearm", false);
+	row_set(r, K_VEPOLL, &s[R_CTL_WAIT]);
+	row_set(r, K_EPOLL, &s[R_EPOLL]);
+	row_ratio(r);
+	if (s[R_WAIT2].n && s[R_CTL_WAIT].n) {
+		r = row_new("rearm", "", "CTL+WAIT / WAIT2", "ratio", false);
+		row_set_value(r, K_VEPOLL,
+			      s[R_CTL_WAIT].med / s[R_WAIT2].med);
+	}
+
+	if (have(K_VEPOLL)) {
+		set_free(&a.vw2);
+		set_free(&a.vcw);
+	}
+	set_free(&a.ep);
+	close(a.efd);
+}
+
 /* ---- 7. the ladder: where the time of one call goes -------------------- */
 
 /*
@@ -1698,6 +1813,7 @@ static const struct {
 	{ "mass-ready", bench_mass_ready },
 	{ "idle", bench_idle },
 	{ "batch", bench_batch },
+	{ "rearm", bench_rearm },
 	{ "ladder", bench_ladder },
 };
 
@@ -1722,7 +1838,7 @@ static void print_usage(void)
 		"usage: vepoll_bench [--quick] [--reps N] [--sample-ms MS]"
 		" [--idle-ms MS] [--only TEST,...] [--allow-missing]\n"
 		"       TEST: wait-hot ctl-churn fresh-close ping-pong mass-ready"
-		" idle batch ladder\n"
+		" idle batch rearm ladder\n"
 		"       vepoll_bench --loop NAME [--impl vepoll|epoll|poll]"
 		" [--n N] [--seconds S]\n");
 	exit(2);
