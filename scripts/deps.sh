@@ -2,7 +2,7 @@
 # scripts/deps.sh — install the Debian packages the vepoll dev tooling needs.
 #
 # usage: scripts/deps.sh [--kernel-build] [--python-suites] [--redis]
-#                        [--dkms] [--deb] [--check] [PACKAGE...]
+#                        [--nginx] [--dkms] [--deb] [--check] [PACKAGE...]
 #   (none)           what building the module, make lint, the selftests
 #                    (64 and 32-bit), the demo, libvepoll and its tests and
 #                    the VM need: all of scripts/demo.sh (scripts/test.sh
@@ -12,6 +12,8 @@
 #   --python-suites  also Debian's Python test suites (libpython3.11-
 #                    testsuite), for scripts/realprograms.sh [--quick]
 #   --redis          also redis-server and redis-benchmark, for
+#                    scripts/realprograms.sh without --quick
+#   --nginx          also nginx and ab (apache2-utils), for
 #                    scripts/realprograms.sh without --quick
 #   --dkms           also Debian's dkms, for scripts/dkms.sh (make dkms)
 #   --deb            also what building vepoll-dkms_VERSION_all.deb needs
@@ -55,6 +57,7 @@ kbuild_pkgs=(build-essential bc bison flex libelf-dev libssl-dev dwarves rsync)
 # Python's own test suites (test_epoll, test_selectors, test_asyncio).
 python_pkgs=(python3.11 libpython3.11-testsuite)
 redis_pkgs=(redis-server redis-tools)
+nginx_pkgs=(nginx apache2-utils)
 # DKMS (scripts/dkms.sh), and the Debian package of it (scripts/deb.sh).
 dkms_pkgs=(dkms)
 deb_pkgs=(dpkg-dev debhelper dh-dkms)
@@ -65,6 +68,7 @@ for arg in "$@"; do
 	--kernel-build) pkgs+=("${kbuild_pkgs[@]}") ;;
 	--python-suites) pkgs+=("${python_pkgs[@]}") ;;
 	--redis) pkgs+=("${redis_pkgs[@]}") ;;
+	--nginx) pkgs+=("${nginx_pkgs[@]}") ;;
 	--dkms) pkgs+=("${dkms_pkgs[@]}") ;;
 	--deb) pkgs+=("${deb_pkgs[@]}") ;;
 	--check) check_only=1 ;;

@@ -6,13 +6,15 @@
 # usage: scripts/realprograms.sh [--quick] [--native] [--rounds N]
 #                                [--param NAME=VALUE]...
 #   --quick    only Python's test_epoll and test_selectors (no asyncio, no
-#              redis): a few minutes, part of the README's test command
+#              redis, no nginx): a few minutes, part of the README's test
+#              command
 #   --native   also run the Python suites on native epoll, as a baseline
-#   --rounds N redis rounds per side (default 3)
+#   --rounds N redis and nginx rounds per side (default 3)
 #   --param    module parameter, passed to scripts/vm.sh
 #
 # Installs what it needs (scripts/deps.sh --python-suites, and without
-# --quick --redis: libpython3.11-testsuite, redis-server, redis-tools),
+# --quick --redis --nginx: libpython3.11-testsuite, redis-server,
+# redis-tools, nginx, apache2-utils),
 # builds lib/, then in one VM:
 #   1. Debian's /usr/bin/python3 -m test -v test_epoll test_selectors
 #      [test_asyncio], with the shim preloaded, in /tmp; first a check that
@@ -25,9 +27,16 @@
 #      shim, in alternating rounds, each driven by redis-benchmark (SET,
 #      GET); checks /proc/PID/fdinfo of the shimmed server for vepoll-id:
 #      and compares the median requests/s
+#   4. (not --quick) nginx with 4 workers and accept_mutex off (its
+#      default), native epoll and then the shim, in alternating rounds,
+#      each driven by ab -k -c 32 for 8 s; checks that every shimmed
+#      worker holds a VEPOLLEXCLUSIVE watch (its instance's fdinfo), that
+#      no request failed and nginx logged no error, and compares the
+#      median requests/s
 # Logs go to build/realprograms/. Prints a summary; exits 1 if a Python
 # test fails for a reason not explained in lib/README.md (KNOWN below),
-# if any epoll call escaped vepoll, or if redis did not work on the shim.
+# if any epoll call escaped vepoll, or if redis or nginx did not work on
+# the shim.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -142,6 +151,88 @@ guest_redis() { # ROUNDS
 	done
 }
 
+nginx_port=8089
+nginx_dir=/tmp/nginx
+nginx_start() { # MODE
+	local d=$nginx_dir i
+	rm -rf $d
+	mkdir -p $d/html
+	echo vepoll >$d/html/index.html
+	# accept_mutex off (nginx's default) and several workers: each worker
+	# adds the listening socket with EPOLLEXCLUSIVE.
+	cat >$d/nginx.conf <<-EOF
+	worker_processes 4;
+	pid $d/nginx.pid;
+	error_log $d/error.log;
+	events { worker_connections 512; accept_mutex off; }
+	http {
+		access_log off;
+		client_body_temp_path $d/body; proxy_temp_path $d/proxy;
+		fastcgi_temp_path $d/fastcgi; uwsgi_temp_path $d/uwsgi;
+		scgi_temp_path $d/scgi;
+		server { listen 127.0.0.1:$nginx_port; root $d/html; }
+	}
+	EOF
+	local args=(-p "$d" -c "$d/nginx.conf" -e "$d/error.log" -g 'daemon off;')
+	if [[ $1 == shim ]]; then
+		LD_PRELOAD=$preload nginx "${args[@]}" &
+	else
+		nginx "${args[@]}" &
+	fi
+	nginx_pid=$!
+	for ((i = 0; i < 100; i++)); do
+		ab -q -n 1 http://127.0.0.1:$nginx_port/ >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	echo "REAL-NGINX-ERROR $1: nginx did not answer"
+	return 1
+}
+
+nginx_stop() {
+	kill -QUIT "$nginx_pid" 2>/dev/null || true
+	wait "$nginx_pid" 2>/dev/null || true
+}
+
+# Workers of the shimmed nginx, and how many hold a VEPOLLEXCLUSIVE watch
+# (bit 28 of the mask in their instance's fdinfo).
+nginx_exclusive() {
+	local w n=0 total=0 line ev
+	for w in $(pgrep -P "$nginx_pid"); do
+		total=$((total + 1))
+		while read -r line; do
+			ev=$(awk '{ print $4 }' <<<"$line")
+			if (((0x$ev & 0x10000000) != 0)); then
+				n=$((n + 1))
+				break
+			fi
+		done < <(grep -h '^tfd:' /proc/"$w"/fdinfo/* 2>/dev/null || true)
+	done
+	echo "$n $total"
+}
+
+guest_nginx() { # ROUNDS
+	local rounds=$1 r mode rps failed
+	ip link set lo up 2>/dev/null || busybox ip link set lo up 2>/dev/null || true
+	for ((r = 1; r <= rounds; r++)); do
+		for mode in native shim; do
+			nginx_start $mode || continue
+			if [[ $mode == shim ]]; then
+				echo "REAL-NGINX-EXCL $r $(nginx_exclusive)"
+			fi
+			# A bounded time, keep-alive, 32 clients; ab is native in both.
+			ab -k -q -c 32 -t 8 -n 1000000 http://127.0.0.1:$nginx_port/ \
+				>/tmp/ab.out 2>&1 || echo "REAL-NGINX-ERROR $mode: ab failed"
+			rps=$(awk '/^Requests per second:/ { print $4 }' /tmp/ab.out)
+			failed=$(awk '/^Failed requests:/ { print $3 }' /tmp/ab.out)
+			echo "REAL-NGINX $mode $r ${rps:-0} ${failed:-none}" \
+				"$(grep -c '^Non-2xx' /tmp/ab.out || true)"
+			nginx_stop
+			echo "REAL-NGINX-ERRLOG $mode $r" \
+				"$(grep -cE '\[(emerg|alert|crit|error)\]' $nginx_dir/error.log || true)"
+		done
+	done
+}
+
 if [[ ${1:-} == --in-guest ]]; then
 	shift
 	what=$1
@@ -150,6 +241,7 @@ if [[ ${1:-} == --in-guest ]]; then
 	python) guest_python "$@" ;;
 	pty) guest_pty ;;
 	redis) guest_redis "$@" ;;
+	nginx) guest_nginx "$@" ;;
 	esac
 	exit 0
 fi
@@ -186,7 +278,7 @@ out=build/realprograms
 mkdir -p "$out"
 
 deps=(--python-suites)
-((quick)) || deps+=(--redis)
+((quick)) || deps+=(--redis --nginx)
 "$top/scripts/deps.sh" "${deps[@]}"
 
 make -s -C lib
@@ -197,10 +289,11 @@ cmd="scripts/realprograms.sh --in-guest python shim ${suites[*]}"
 ((native == 0)) || cmd+="; scripts/realprograms.sh --in-guest python native ${suites[*]}"
 cmd+="; scripts/realprograms.sh --in-guest pty"
 ((quick)) || cmd+="; scripts/realprograms.sh --in-guest redis $rounds"
+((quick)) || cmd+="; scripts/realprograms.sh --in-guest nginx $rounds"
 log=$out/run.log
 timeout=900
 ((quick)) || timeout=3600
-echo "realprograms.sh: in the VM: ${suites[*]}$( ((quick)) || echo ', redis') (log: $log)"
+echo "realprograms.sh: in the VM: ${suites[*]}$( ((quick)) || echo ', redis, nginx') (log: $log)"
 vmrc=0
 scripts/vm.sh "${vmargs[@]}" --timeout $timeout --log "$out/console.log" \
 	-- "$cmd" >"$log" 2>&1 || vmrc=$?
@@ -308,6 +401,35 @@ if ((!quick)); then
 			}
 			exit bad
 		}' || fail "redis-benchmark gave no result"
+
+	echo
+	echo "==== nginx, 4 workers, accept_mutex off + ab -k -c 32 -t 8 (loopback, $rounds rounds per side)"
+	read -r _ _ nexcl nwork <<<"$(grep -m1 '^REAL-NGINX-EXCL' "$log" || true)"
+	if [[ -n ${nwork:-} && ${nwork:-0} -gt 1 && $nexcl == "$nwork" ]]; then
+		echo "  every shimmed worker ($nwork) holds a VEPOLLEXCLUSIVE watch (fdinfo)"
+	else
+		fail "shimmed nginx workers with a VEPOLLEXCLUSIVE watch: ${nexcl:-none} of ${nwork:-none}"
+	fi
+	grep '^REAL-NGINX-ERROR' "$log" | sed 's/^/  /' && fail "nginx or ab failed"
+	awk '$1 == "REAL-NGINX" && ($5 != "0" || $6 != "0") { bad = 1 }
+		$1 == "REAL-NGINX-ERRLOG" && $4 != "0" { bad = 1 }
+		END { exit bad }' "$log" ||
+		fail "failed or non-2xx requests, or errors in nginx's log (see $log)"
+	grep '^REAL-NGINX ' "$log" | awk '
+		{ v[$2] = v[$2] " " $4 }
+		function median(s,   a, n, i, j, t) {
+			n = split(s, a, " ")
+			for (i = 1; i <= n; i++)
+				for (j = i + 1; j <= n; j++)
+					if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+			return n ? (n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2) : 0
+		}
+		END {
+			nat = median(v["native"]); shim = median(v["shim"])
+			if (!nat || !shim) { print "  no result"; exit 1 }
+			printf "  native %.0f req/s, shim %.0f req/s, shim/native %.3f\n", nat, shim, shim / nat
+			printf "    rounds: native%s | shim%s\n", v["native"], v["shim"]
+		}' || fail "ab gave no result"
 fi
 
 echo
