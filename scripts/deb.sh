@@ -7,7 +7,7 @@
 #
 # The package is built from a copy of the files it needs in build/deb/src/,
 # so dpkg-buildpackage writes nothing into the tree or beside it.
-# Installs debhelper and dh-dkms first (scripts/deps.sh --deb; as root).
+# Installs debhelper and dh-dkms first (scripts/deps.sh --only --deb; root).
 #   scripts/deb.sh [--check-only]   (--check-only: only the version check)
 set -euo pipefail
 
@@ -24,7 +24,7 @@ changelog=$(sed -n '1s/^vepoll (\([^)]*\)).*/\1/p' debian/changelog)
 	die "debian/changelog is at '$changelog', VERSION at '$version': add a changelog entry (dch -v $version)"
 [[ ${1:-} != --check-only ]] || exit 0
 
-scripts/deps.sh --deb
+scripts/deps.sh --only --deb
 out=$top/build/deb
 src=$out/src/vepoll-$version
 rm -rf "$out"

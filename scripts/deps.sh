@@ -2,7 +2,8 @@
 # scripts/deps.sh — install the Debian packages the vepoll dev tooling needs.
 #
 # usage: scripts/deps.sh [--kernel-build] [--python-suites] [--redis]
-#                        [--nginx] [--dkms] [--deb] [--check] [PACKAGE...]
+#                        [--nginx] [--dkms] [--deb] [--only] [--check]
+#                        [PACKAGE...]
 #   (none)           what building the module, make lint, the selftests
 #                    (64 and 32-bit), the demo, libvepoll and its tests and
 #                    the VM need: all of scripts/demo.sh (scripts/test.sh
@@ -18,6 +19,8 @@
 #   --dkms           also Debian's dkms, for scripts/dkms.sh (make dkms)
 #   --deb            also what building vepoll-dkms_VERSION_all.deb needs
 #                    (scripts/deb.sh, make deb: debhelper, dh-dkms)
+#   --only           only the groups and packages named, not the base set
+#                    (what scripts/deb.sh alone needs: --only --deb)
 #   --check          only report what is missing; exit 1 if anything is
 #   PACKAGE...       also these packages (what one script alone needs)
 #
@@ -60,9 +63,12 @@ redis_pkgs=(redis-server redis-tools)
 nginx_pkgs=(nginx apache2-utils)
 # DKMS (scripts/dkms.sh), and the Debian package of it (scripts/deb.sh).
 dkms_pkgs=(dkms)
-deb_pkgs=(dpkg-dev debhelper dh-dkms)
+deb_pkgs=(dpkg-dev build-essential debhelper dh-dkms)
 
 check_only=0
+for arg in "$@"; do
+	[[ $arg != --only ]] || pkgs=()
+done
 for arg in "$@"; do
 	case $arg in
 	--kernel-build) pkgs+=("${kbuild_pkgs[@]}") ;;
@@ -72,6 +78,7 @@ for arg in "$@"; do
 	--dkms) pkgs+=("${dkms_pkgs[@]}") ;;
 	--deb) pkgs+=("${deb_pkgs[@]}") ;;
 	--check) check_only=1 ;;
+	--only) ;;
 	-h | --help)
 		sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
 		exit 0

@@ -19,7 +19,7 @@
 #   remove    `dkms remove vepoll/VERSION --all` and delete /usr/src/vepoll-VERSION
 #   status    `dkms status vepoll`
 #
-# Needs root; installs dkms first (scripts/deps.sh --dkms). Refuses to touch
+# Needs root; installs dkms first (scripts/deps.sh --only --dkms). Refuses to touch
 # a /usr/src/vepoll-VERSION that the vepoll-dkms package owns (use dpkg).
 # Never loads anything: on a host whose kernel cannot load modules it only
 # builds and installs for the kernels whose headers are there.
@@ -48,7 +48,7 @@ while (($#)); do
 	shift
 done
 
-"$top/scripts/deps.sh" --dkms
+"$top/scripts/deps.sh" --only --dkms
 ((EUID == 0)) || die "needs root (try: sudo $0 $action)"
 version=$(cat "$top/VERSION")
 name=vepoll
