@@ -19,8 +19,8 @@
 #   remove    `dkms remove vepoll/VERSION --all` and delete /usr/src/vepoll-VERSION
 #   status    `dkms status vepoll`
 #
-# Needs root; installs dkms first (scripts/deps.sh --only --dkms). Refuses to touch
-# a /usr/src/vepoll-VERSION that the vepoll-dkms package owns (use dpkg).
+# Needs root; installs dkms first (scripts/deps.sh --only --dkms). Refuses
+# to touch a /usr/src/vepoll-VERSION that the vepoll-dkms package owns.
 # Never loads anything: on a host whose kernel cannot load modules it only
 # builds and installs for the kernels whose headers are there.
 set -euo pipefail
