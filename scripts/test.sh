@@ -5,11 +5,16 @@
 # to start: it installs the rest first (scripts/deps.sh).
 #
 #   1. make lint (W=1, sparse, checkpatch --strict)
-#   2. build the module, the selftests (64-bit and 32-bit) and the demo
+#   2. build the module, the selftests (64-bit and 32-bit) and the demo;
+#      make install + make uninstall into an empty DESTDIR must leave it
+#      empty; make deb (build/deb/vepoll-dkms_VERSION_all.deb)
 #   3. Debian's kernel in QEMU: the selftests, 64-bit then 32-bit (and the
 #      race tests again at 4 vCPUs), the demo, libvepoll's and the
 #      preload shim's tests, and Python's epoll
-#      and selectors suites run on the shim, against the loaded vepoll.ko
+#      and selectors suites run on the shim, against the loaded vepoll.ko;
+#      then DKMS: scripts/dkms.sh builds and installs the module for that
+#      kernel on the host, and the .ko DKMS installed is the one loaded in
+#      the VM (checked by its GNU build id) for a short selftest run
 #   4. the debug lane: a kernel built from Debian's linux-source with
 #      KASAN, lockdep, UBSAN, kmemleak and debug objects (scripts/
 #      debug-kernel.sh, cached), the same selftests, then a kmemleak scan
@@ -57,7 +62,7 @@ run() {
 # on a fresh machine there is no make or compiler before this.
 step "dependencies"
 deps=()
-[ "$lanes" = debug ] || deps+=(--python-suites)
+[ "$lanes" = debug ] || deps+=(--python-suites --dkms --deb)
 [ "$lanes" = debian ] || deps+=(--kernel-build)
 scripts/deps.sh "${deps[@]}"
 
@@ -72,6 +77,23 @@ make -s -C examples
 make -s -C lib
 
 if [ "$lanes" != debug ]; then
+	step "make install, make uninstall (DESTDIR)"
+	dest=$(mktemp -d)
+	if make -s install DESTDIR="$dest" >/dev/null &&
+		make -s uninstall DESTDIR="$dest" >/dev/null &&
+		[ -z "$(ls -A "$dest")" ]; then
+		echo "install/uninstall: DESTDIR left empty"
+	else
+		echo "**** install/uninstall: FAILED; left in $dest:"
+		find "$dest" -mindepth 1
+		status=1
+	fi
+	rm -rf "$dest"
+	step "make deb"
+	scripts/deb.sh || status=1
+fi
+
+if [ "$lanes" != debug ]; then
 	run selftests --timeout 1800 -- make -s -C selftests run_tests
 	run selftests-32bit --timeout 1800 -- \
 		make -s -C selftests OUT=build32 run_tests
@@ -83,6 +105,25 @@ if [ "$lanes" != debug ]; then
 	run lib --timeout 900 -- make -s -C lib check
 	step "real programs on the preload shim (quick)"
 	scripts/realprograms.sh --quick || status=1
+
+	# DKMS, for the kernel vm.sh boots (the newest with image and headers).
+	kver=$(find /boot -maxdepth 1 -name 'vmlinuz-*' -printf '%f\n' |
+		sed 's/^vmlinuz-//' | sort -V | while read -r v; do
+		[ ! -e "/lib/modules/$v/build/Makefile" ] || echo "$v"
+	done | tail -n 1)
+	step "DKMS: build and install for $kver"
+	if scripts/dkms.sh --kernel "$kver"; then
+		VEPOLL_KO=$(find "/lib/modules/$kver/updates/dkms" -name 'vepoll.ko*' |
+			head -n 1)
+		export VEPOLL_KO
+		run dkms --timeout 600 -- scripts/ko-check.sh \
+			sh selftests/run_tests.sh selftests/build/vepoll_abi \
+			selftests/build/vepoll_create
+		unset VEPOLL_KO
+	else
+		echo "**** DKMS build/install for $kver: FAILED"
+		status=1
+	fi
 fi
 
 if [ "$lanes" != debian ]; then
