@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
 # scripts/load.sh — load, unload and inspect vepoll.ko on the running kernel.
 #
-# usage: scripts/load.sh [load [PARAM=VALUE...] | unload | reload [PARAM=VALUE...] | status]
+# usage: scripts/load.sh [--installed] [--dry-run] [load [PARAM=VALUE...] |
+#                        unload | reload [PARAM=VALUE...] | status]
 #
+#   --installed  use the module installed for the running kernel (by DKMS:
+#            scripts/dkms.sh, the vepoll-dkms package; or by make install),
+#            loaded with `modprobe vepoll`, instead of the tree's vepoll.ko
+#            (or VEPOLL_KO).
+#            Also what happens without it when the tree has no vepoll.ko
+#            and cannot build one but an installed module exists.
 #   load     build vepoll.ko if needed, insmod it with the parameters given
 #            (max_instances, max_watches, wait_cap_ms, max_user_instances,
 #            reserved_instances),
@@ -23,6 +30,8 @@
 #
 # Environment: KDIR (kbuild tree), VEPOLL_KO (module file, default
 # <repo>/vepoll.ko; no build when set).
+# Dry run: `scripts/load.sh --dry-run ACTION ...` prints the commands that
+# change the system (insmod, modprobe, rmmod) instead of running them.
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -38,6 +47,15 @@ note() { echo "load.sh: $*" >&2; }
 
 usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; }
 
+installed=0 dry=0
+while (($#)); do
+	case $1 in
+	--installed) installed=1 ;;
+	--dry-run) dry=1 ;;
+	*) break ;;
+	esac
+	shift
+done
 action=${1:-status}
 (($# == 0)) || shift
 case $action in
@@ -47,14 +65,35 @@ unload | status) (($# == 0)) || die "$action takes no parameters" ;;
 *) die "unknown action '$action' (try --help)" ;;
 esac
 
-if [[ -v VEPOLL_KO ]]; then
+# The module installed for the running kernel, as modprobe finds it.
+installed_ko() { modinfo -n vepoll 2>/dev/null | grep -v '^(builtin)$'; }
+use_installed() {
+	ko=$(installed_ko) ||
+		die "no vepoll module installed for $release (scripts/dkms.sh, the" \
+			"vepoll-dkms package or make install put one in /lib/modules/$release)"
+	installed=1 build=0
+}
+
+if ((installed)); then
+	use_installed
+elif [[ -v VEPOLL_KO ]]; then
 	ko=$VEPOLL_KO build=0
 else
 	ko=$REPO/vepoll.ko build=1
 fi
-modname=$(basename "$ko" .ko)
+modname=$(basename "$ko")
+modname=${modname%%.ko*}
 modname=${modname//-/_}
 dev=/dev/$modname
+
+# Commands that change the system; --dry-run only prints them.
+act() {
+	if ((dry)); then
+		echo "load.sh: would run: $*"
+	else
+		"$@"
+	fi
+}
 
 # The most basic check first: it is the one a container or a host like the
 # project's build machine fails.
@@ -107,6 +146,11 @@ build() {
 			die "building $ko failed (make -C $REPO KDIR=$KDIR)"
 		return 0
 	fi
+	if [[ ! -e $ko ]] && [[ ! -v VEPOLL_KO ]] && installed_ko >/dev/null; then
+		use_installed
+		note "no $REPO/vepoll.ko and cannot build one ($why); using the installed $ko"
+		return 0
+	fi
 	[[ -e $ko ]] || die "$ko is missing and cannot be built: $why"
 	[[ $(vermagic) == "$release" ]] ||
 		die "$ko was built for $(vermagic), not $release, and cannot be rebuilt: $why"
@@ -132,7 +176,12 @@ prepare() {
 load() {
 	need_root "$@"
 	! loaded || die "$modname is already loaded (use: $0 reload [PARAM=VALUE...])"
-	insmod "$ko" "$@" || die "insmod $ko $* failed (see dmesg)"
+	if ((installed)); then
+		act modprobe "$modname" "$@" || die "modprobe $modname $* failed (see dmesg)"
+	else
+		act insmod "$ko" "$@" || die "insmod $ko $* failed (see dmesg)"
+	fi
+	((!dry)) || return 0
 	# udev (on a real system) creates the node asynchronously.
 	for _ in {1..50}; do
 		[[ -e $dev ]] && break
@@ -147,11 +196,11 @@ unload() {
 		echo "$modname: not loaded"
 		return 0
 	fi
-	if ! rmmod "$modname"; then
+	if ! act rmmod "$modname"; then
 		die "rmmod $modname failed (refcnt $(cat "/sys/module/$modname/refcnt" 2>/dev/null || echo '?')):" \
 			"close every $dev and instance descriptor first"
 	fi
-	echo "$modname: unloaded"
+	((dry)) || echo "$modname: unloaded"
 }
 
 case $action in
