@@ -25,6 +25,7 @@
  *    each step in a freshly loaded module;
  *  - MOD, DEL, CTL_BATCH (entries of every kind across two chunks: the
  *    entries before the failed one applied, it and those after not),
+ *    WAIT2 with a changelist (an ADD of every kind, the same rule),
  *    WAIT (events ready, nested targets, a timed sleep, a signal mask):
  *    a failed call changed nothing, and the instance then works.
  *
@@ -946,6 +947,68 @@ TEST_F_TIMEOUT(fn, wait, WALK_TIMEOUT)
 	for (k = 0; k < NR_KINDS; k++)
 		EXPECT_EQ(0, vp_ctl(dev, ep, VEPOLL_CTL_DEL, self->t[k].fd,
 				    0, 0));
+	expect_usable(_metadata, dev, ep, &self->t[K_PIPE]);
+}
+
+/* ---- WAIT2 with a changelist ------------------------------------------------------ */
+
+TEST_F_TIMEOUT(fn, wait2_changes, WALK_TIMEOUT)
+{
+	static struct vepoll_ctl_args ctls[NR_KINDS];
+	static __s32 results[NR_KINDS];
+	struct vepoll_wait2_args a = {
+		.epfd = self->ep, .maxevents = ARRAY_SIZE(evbuf),
+		.nchanges = NR_KINDS, .events = vp_ptr(evbuf),
+		.changes = vp_ptr(ctls), .results = vp_ptr(results),
+	};
+	struct walk w = { .what = "WAIT2, an ADD of every kind" };
+	int dev = self->dev, ep = self->ep, ret, applied, k;
+
+	need_all(_metadata, self);
+	for (k = 0; k < NR_KINDS; k++) {
+		ctls[k] = (struct vepoll_ctl_args){
+			.epfd = ep, .op = VEPOLL_CTL_ADD, .fd = self->t[k].fd,
+			.event = { .events = VEPOLLIN, .data = 100 + k },
+		};
+		ASSERT_TRUE(target_poke(&self->t[k]));
+	}
+	for (k = 0; k < NR_KINDS; k++)
+		results[k] = INT32_MAX;
+	WALK(vp_ret(ioctl(dev, VEPOLL_IOC_WAIT2, &a))) {
+		/* The changes applied are the leading zero results. */
+		for (applied = 0; applied < NR_KINDS; applied++)
+			if (results[applied])
+				break;
+		if (ret >= 0) {
+			EXPECT_EQ(NR_KINDS, applied);
+			EXPECT_EQ(NR_KINDS, ret);
+		} else if (applied < NR_KINDS) {
+			EXPECT_EQ(-ENOMEM, results[applied]);
+		}
+		for (k = 0; k < NR_KINDS; k++) {
+			if (k >= applied) {
+				expect_unwatched(_metadata, dev, ep,
+						 &self->t[k], w.what);
+				ASSERT_TRUE(target_poke(&self->t[k]));
+				continue;
+			}
+			EXPECT_EQ(0, vp_ctl(dev, ep, VEPOLL_CTL_DEL,
+					    self->t[k].fd, 0, 0)) {
+				TH_LOG("fault %d: the ADD of the %s lost",
+				       w.n, kind_names[k]);
+			}
+		}
+		for (k = 0; k < NR_KINDS; k++)
+			results[k] = INT32_MAX;
+	}
+	walk_done(_metadata, &w);
+	EXPECT_EQ(NR_KINDS, ret);
+	for (k = 0; k < NR_KINDS; k++) {
+		EXPECT_EQ(0, results[k]);
+		EXPECT_EQ(0, vp_ctl(dev, ep, VEPOLL_CTL_DEL, self->t[k].fd,
+				    0, 0));
+		target_drain(&self->t[k]);
+	}
 	expect_usable(_metadata, dev, ep, &self->t[K_PIPE]);
 }
 
