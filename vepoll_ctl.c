@@ -12,6 +12,7 @@
 #include <linux/slab.h>
 
 #include "vepoll.h"
+#include "vepoll_trace.h"
 
 static struct kmem_cache *vepoll_watch_cache __ro_after_init;
 
@@ -308,8 +309,9 @@ static int vepoll_ctl_file(struct file *epf, const struct vepoll_ctl_args *args,
 	int err;
 
 	tf = fdget(args->fd);
+	err = -EBADF;
 	if (!tf.file)
-		return -EBADF;
+		goto out;
 	err = -EPERM;
 	if (!file_can_poll(tf.file))
 		goto out_tfput;
@@ -330,6 +332,11 @@ static int vepoll_ctl_file(struct file *epf, const struct vepoll_ctl_args *args,
 	err = vepoll_ctl_locked(ep, tf.file, args);
 out_tfput:
 	fdput(tf);
+out:
+	/* Id 0: epfd is not an instance. */
+	trace_vepoll_ctl(vepoll_is_instance_file(epf) ?
+			 ((struct vepoll_instance *)epf->private_data)->id : 0,
+			 args->op, args->fd, args->event.events, err);
 	return err;
 }
 

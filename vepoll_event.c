@@ -35,6 +35,7 @@
 #include <linux/uaccess.h>
 
 #include "vepoll.h"
+#include "vepoll_trace.h"
 
 /**
  * struct vepoll_pwq - a watch's entry on one of its target's wait queues
@@ -201,6 +202,7 @@ static int vepoll_wake(wait_queue_entry_t *wait, unsigned int mode, int sync,
 	    (!pollflags || (pollflags & vepoll_interest(events))))
 		woke = vepoll_queue_ready(ep, w, true);
 	spin_unlock_irqrestore(&ep->lock, flags);
+	trace_vepoll_wakeup(ep->id, w->fd, (__force u32)pollflags, woke);
 
 	if (pollflags & POLLFREE) {
 		/* The queue is being freed: detach, and publish that last. */
@@ -495,6 +497,7 @@ static int vepoll_report(struct vepoll_watch *w,
 		return 0;
 	event.events = (__force u32)revents;
 	event.data = w->data;
+	trace_vepoll_report(w->ep->id, w->fd, event.events);
 	return copy_to_user(uevent, &event, sizeof(event)) ? -EFAULT : 1;
 }
 
@@ -868,12 +871,15 @@ static long vepoll_wait_on(const struct vepoll_wait_args *args)
 		return -EBADF;
 	res = -EINVAL;
 	if (vepoll_is_instance_file(f.file)) {
-		timed = vepoll_deadline(args->timeout_ms < 0 ? -1 :
-					(s64)args->timeout_ms * NSEC_PER_MSEC,
-					&expires, &slack);
-		res = vepoll_do_wait(f.file->private_data, uevents,
-				     args->maxevents, timed ? &expires : NULL,
-				     slack);
+		struct vepoll_instance *ep = f.file->private_data;
+		s64 timeout_ns = args->timeout_ms < 0 ? -1 :
+				 (s64)args->timeout_ms * NSEC_PER_MSEC;
+
+		timed = vepoll_deadline(timeout_ns, &expires, &slack);
+		trace_vepoll_wait_begin(ep->id, timeout_ns, args->maxevents);
+		res = vepoll_do_wait(ep, uevents, args->maxevents,
+				     timed ? &expires : NULL, slack);
+		trace_vepoll_wait_end(ep->id, res);
 	}
 	fdput(f);
 	return res;
@@ -908,6 +914,7 @@ long vepoll_wait(const struct vepoll_wait_args *args)
 static long vepoll_wait2_on(const struct vepoll_wait2_args *args)
 {
 	struct vepoll_event __user *uevents = u64_to_user_ptr(args->events);
+	struct vepoll_instance *ep;
 	ktime_t expires;
 	u64 slack = 0;
 	bool timed;
@@ -939,8 +946,11 @@ static long vepoll_wait2_on(const struct vepoll_wait2_args *args)
 		if (res)
 			goto out;
 	}
-	res = vepoll_do_wait(f.file->private_data, uevents, args->maxevents,
+	ep = f.file->private_data;
+	trace_vepoll_wait_begin(ep->id, args->timeout_ns, args->maxevents);
+	res = vepoll_do_wait(ep, uevents, args->maxevents,
 			     timed ? &expires : NULL, slack);
+	trace_vepoll_wait_end(ep->id, res);
 out:
 	fdput(f);
 	return res;

@@ -21,6 +21,7 @@
 #include <linux/xarray.h>
 
 #include "vepoll.h"
+#include "vepoll_trace.h"
 
 static DEFINE_MUTEX(vepoll_registry_mutex);
 static DEFINE_XARRAY_ALLOC1(vepoll_registry);
@@ -126,6 +127,7 @@ struct vepoll_instance *vepoll_instance_alloc(void)
 	}
 	vepoll_nr_instances++;
 	mutex_unlock(&vepoll_registry_mutex);
+	trace_vepoll_instance_create(ep->id, from_kuid(&init_user_ns, owner));
 	return ep;
 
 out_unlock:
@@ -145,6 +147,7 @@ out_unlock:
  */
 void vepoll_instance_free(struct vepoll_instance *ep)
 {
+	trace_vepoll_instance_destroy(ep->id, ep->nr_watches);
 	vepoll_watch_remove_all(ep);
 	vepoll_nest_release(ep);
 

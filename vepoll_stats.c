@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Module-wide statistics, read from debugfs: vepoll/stats, one "name value"
- * pair per line. What a user asks when closes seem slow: how many files
- * are watched, and what the close of files nobody watches costs vepoll.
- * Per-instance figures are in each instance's fdinfo instead.
+ * What a user or a kernel developer looks at when something is slow or
+ * stuck: module-wide statistics in debugfs (vepoll/stats, one "name value"
+ * pair per line: how many files are watched, and what the close of files
+ * nobody watches costs vepoll), and the definitions of the tracepoints of
+ * vepoll_trace.h. Per-instance figures are in each instance's fdinfo.
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
 
 #include "vepoll.h"
+
+/* The tracepoints of vepoll_trace.h are defined here, once. */
+#define CREATE_TRACE_POINTS
+#include "vepoll_trace.h"
 
 static struct dentry *vepoll_debugfs_dir;
 
