@@ -67,7 +67,7 @@ install-lib:
 realprograms:
 	scripts/realprograms.sh
 
-install: modules lib
+install: modules
 	KDIR=$(KDIR) DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) \
 		INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) scripts/install.sh install
 

@@ -16,7 +16,8 @@
 # Environment (the Makefile passes them): KDIR (kbuild tree, required),
 # DESTDIR (staging root: nothing outside it is touched and depmod and udev
 # are not run), PREFIX (default /usr/local), INSTALL_MOD_DIR (default extra).
-# The module and the library must be built first (make, make lib).
+# The module must be built first (make); lib/Makefile's install builds the
+# libraries (not their tests).
 set -euo pipefail
 
 stage=
