@@ -326,7 +326,14 @@ static int vepoll_ctl_file(struct file *epf, const struct vepoll_ctl_args *args,
 	if (err)
 		goto out_tfput;
 
-	if (!*held)
+	/*
+	 * A batch holds the mtx across entries: free what the close path
+	 * killed since the last one, as vepoll_lock() does, so that no dead
+	 * watch's key matches a new file that took over its memory.
+	 */
+	if (*held)
+		vepoll_watch_reap(ep);
+	else
 		vepoll_lock(ep);
 	*held = true;
 	err = vepoll_ctl_locked(ep, tf.file, args);

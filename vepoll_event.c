@@ -369,7 +369,8 @@ void vepoll_queue_if_ready(struct vepoll_instance *ep,
 	if (!revents)
 		return;
 	spin_lock_irq(&ep->lock);
-	if (!w->disarmed)
+	/* A killed watch is never queued again (see LIFETIMES). */
+	if (!w->disarmed && !w->dead)
 		vepoll_queue_ready(ep, w, false);
 	spin_unlock_irq(&ep->lock);
 }

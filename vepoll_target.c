@@ -103,6 +103,8 @@ struct vepoll_sbmark {
 static DEFINE_HASHTABLE(vepoll_sbmarks, VEPOLL_SBMARKS_BITS);
 static DEFINE_MUTEX(vepoll_sbmarks_mutex);
 static struct fsnotify_group *vepoll_notify_group;
+/* The group's last reference is gone: no fsnotify callback is left. */
+static DECLARE_COMPLETION(vepoll_notify_group_freed);
 
 /*
  * What the close path costs the system (vepoll/stats in debugfs): every
@@ -150,7 +152,12 @@ static int vepoll_sbmark_get(struct super_block *sb)
 	if (vepoll_sbmark_exists(sb))
 		goto out;
 	err = -ENOMEM;
-	mark = kzalloc(sizeof(*mark), GFP_KERNEL_ACCOUNT);
+	/*
+	 * Not charged to the caller's memory cgroup: the mark serves every
+	 * user of the superblock and outlives the caller, so charging it
+	 * would pin one cgroup for as long as the module is loaded.
+	 */
+	mark = kzalloc(sizeof(*mark), GFP_KERNEL);
 	if (!mark)
 		goto out;
 	fsnotify_init_mark(&mark->fsn, vepoll_notify_group);
@@ -303,6 +310,11 @@ static void vepoll_target_unpin(struct vepoll_target *t)
  * Either the watch is still live, and this unhooks it, or the close path
  * killed it, entirely, under the target's lock, which this takes too.
  * Either way, once this returns nothing but the caller touches @w.
+ *
+ * The caller may hold no reference on the file (an instance's release),
+ * so a live watch is unhooked before the target's lock is let go: once
+ * the close path is past that lock, the file's release may free the wait
+ * queues the watch sat on.
  */
 void vepoll_target_detach(struct vepoll_watch *w)
 {
@@ -314,6 +326,7 @@ void vepoll_target_detach(struct vepoll_watch *w)
 	alive = !w->dead;
 	if (alive) {
 		list_del(&w->target_link);
+		vepoll_watch_unhook(w);
 		last = list_empty(&t->watches);
 		if (last) {
 			t->dead = true;
@@ -323,12 +336,9 @@ void vepoll_target_detach(struct vepoll_watch *w)
 	}
 	spin_unlock(&t->lock);
 
-	if (alive)
-		vepoll_watch_unhook(w);
 	spin_lock_irq(&ep->lock);
-	if (alive)
-		list_del_init(&w->rdllink);
-	else
+	list_del_init(&w->rdllink);
+	if (!alive)
 		list_del(&w->target_link);	/* off ep->dead */
 	spin_unlock_irq(&ep->lock);
 	if (last && t->pinned)
@@ -373,6 +383,8 @@ static void vepoll_pinned_reap(struct work_struct *work)
 		if (!t->dead) {
 			vepoll_target_kill(t);
 			list_move(&t->pinned_link, &closed);
+			/* Its dead watches may be freed as soon as we unlock. */
+			refcount_inc(&t->refs);
 			this_cpu_inc(vepoll_pinned_kills);
 		}
 		spin_unlock(&t->lock);
@@ -380,9 +392,10 @@ static void vepoll_pinned_reap(struct work_struct *work)
 	again = !list_empty(&vepoll_pinned);
 	spin_unlock(&vepoll_pinned_lock);
 
-	/* The dead watches keep @t itself until their instances free them. */
-	list_for_each_entry_safe(t, next, &closed, pinned_link)
+	list_for_each_entry_safe(t, next, &closed, pinned_link) {
 		fput(t->file);
+		vepoll_target_put(t);
+	}
 	if (again)
 		schedule_delayed_work(&vepoll_pinned_work, VEPOLL_PINNED_PERIOD);
 }
@@ -425,10 +438,17 @@ static void vepoll_notify_free_mark(struct fsnotify_mark *fsn)
 	kfree_rcu(container_of(fsn, struct vepoll_sbmark, fsn), rcu);
 }
 
+/* Each mark holds a group reference: this runs after the last is freed. */
+static void vepoll_notify_free_group(struct fsnotify_group *group)
+{
+	complete(&vepoll_notify_group_freed);
+}
+
 static const struct fsnotify_ops vepoll_notify_ops = {
-	.handle_event	= vepoll_notify_event,
-	.freeing_mark	= vepoll_notify_freeing_mark,
-	.free_mark	= vepoll_notify_free_mark,
+	.handle_event		= vepoll_notify_event,
+	.freeing_mark		= vepoll_notify_freeing_mark,
+	.free_mark		= vepoll_notify_free_mark,
+	.free_group_priv	= vepoll_notify_free_group,
 };
 
 static unsigned long vepoll_sum(unsigned long __percpu *counter)
@@ -502,8 +522,9 @@ static struct vepoll_sbmark *vepoll_sbmark_take(void)
  *
  * Every instance is gone, so every target is. A superblock may be shut
  * down meanwhile, destroying its mark too: a mark taken out of the table
- * first is ours to destroy. Waits until fsnotify has freed the marks,
- * since freeing calls into this module.
+ * first is ours to destroy. Freeing a mark calls into this module, from a
+ * superblock's shutdown or from fsnotify's reaper, and every mark holds a
+ * reference on the group: the module may go once the group is freed.
  */
 void vepoll_target_exit(void)
 {
@@ -514,7 +535,7 @@ void vepoll_target_exit(void)
 		fsnotify_destroy_mark(&mark->fsn, vepoll_notify_group);
 		fsnotify_put_mark(&mark->fsn);
 	}
-	fsnotify_wait_marks_destroyed();
 	fsnotify_put_group(vepoll_notify_group);
+	wait_for_completion(&vepoll_notify_group_freed);
 	rhashtable_destroy(&vepoll_targets);
 }

@@ -32,9 +32,9 @@
 #define NR_INSTANCES	32
 #define NR_FDS		1024
 /*
- * What may stay charged once drained: vepoll's fsnotify mark on the
- * anon-inode superblock, made by the child's first watch, lives as long
- * as the module; and a partly used page of charged bytes.
+ * What may stay charged once drained: a partly used page of charged
+ * bytes. (vepoll's superblock marks, which outlive the child, are not
+ * charged.)
  */
 #define USAGE_SLACK	(16 << 10)
 
