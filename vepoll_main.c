@@ -174,3 +174,4 @@ module_exit(vepoll_exit);
 MODULE_AUTHOR("The vepoll developers");
 MODULE_DESCRIPTION("epoll clone of VeridianOS behind /dev/vepoll");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(VEPOLL_VERSION);

@@ -51,7 +51,7 @@ FIXTURE_SETUP(trace)
 	if (access(TRACEFS "/trace", F_OK))
 		mount("tracefs", TRACEFS, "tracefs", 0, NULL);
 	self->buf = malloc(1 << 20);
-	ASSERT_TRUE(self->buf != NULL);
+	ASSERT_TRUE(!!self->buf);
 }
 
 FIXTURE_TEARDOWN(trace)
