@@ -339,17 +339,23 @@ static int herd(struct __test_metadata *_metadata, bool native,
 	    errno != EINPROGRESS)
 		return -errno;
 
-	*queued = 0;
-	for (i = 0; i < n; i++) {
+	/*
+	 * The waiters first: once one has the event, the handshake is done
+	 * and the wakeup has passed every set, so a set without a waiter is
+	 * looked at only then (under a slow kernel the connect() returns
+	 * well before the listener wakes).
+	 */
+	for (i = 0; i < n; i++)
 		if (wait[i]) {
 			pthread_join(w[i].th, NULL);
 			woken += w[i].ret > 0;
-		} else {
+		}
+	*queued = 0;
+	for (i = 0; i < n; i++)
+		if (!wait[i])
 			*queued += (native ?
 				    epoll_wait(w[i].fd, &ev, 1, 0) :
 				    vp_wait(dev, w[i].fd, &vev, 1, 0)) > 0;
-		}
-	}
 	for (i = 0; i < n; i++)
 		close(w[i].fd);
 	close(c);
