@@ -134,6 +134,10 @@ extern int vepoll_reserved_instances;
  * @parents: watches of other instances whose target is this instance
  * @nest_gen: generation of the last nesting check that measured @nest_depth
  * @nest_depth: longest chain of instances measured from here
+ * @nr_wakeups: target wakeups that reached a watch (fdinfo); under @lock
+ * @nr_sleeps: times a wait went to sleep (fdinfo); under @lock
+ * @nr_reports: events copied to user space (fdinfo); under @mtx
+ * @nr_waits: WAIT and WAIT2 calls that reached the instance (fdinfo)
  * @ws: wakeup source held while a scan reports a VEPOLLWAKEUP watch, so
  *	that suspend cannot slip in between the watch's own source being
  *	released and taken again (LT); made with the first such watch, freed
@@ -167,6 +171,11 @@ struct vepoll_instance {
 	int nest_depth;
 
 	struct wakeup_source *ws;
+
+	unsigned long nr_wakeups;
+	unsigned long nr_sleeps;
+	unsigned long nr_reports;
+	atomic_long_t nr_waits;
 };
 
 struct seq_file;

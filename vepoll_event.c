@@ -196,6 +196,7 @@ static int vepoll_wake(wait_queue_entry_t *wait, unsigned int mode, int sync,
 	u32 events;
 
 	spin_lock_irqsave(&ep->lock, flags);
+	ep->nr_wakeups++;
 	events = w->events;
 	/* A key without our conditions cannot make the watch reportable. */
 	if (!w->disarmed &&
@@ -499,7 +500,10 @@ static int vepoll_report(struct vepoll_watch *w,
 	event.events = (__force u32)revents;
 	event.data = w->data;
 	trace_vepoll_report(w->ep->id, w->fd, event.events);
-	return copy_to_user(uevent, &event, sizeof(event)) ? -EFAULT : 1;
+	if (copy_to_user(uevent, &event, sizeof(event)))
+		return -EFAULT;
+	w->ep->nr_reports++;
+	return 1;
 }
 
 /**
@@ -730,8 +734,10 @@ static bool vepoll_prepare_to_sleep(struct vepoll_instance *ep,
 	set_current_state(TASK_INTERRUPTIBLE);
 	sleep = list_empty(&ep->rdllist) && !ep->scanning &&
 		!signal_pending(current);
-	if (sleep)
+	if (sleep) {
 		add_wait_queue_exclusive(&ep->wq, wait);
+		ep->nr_sleeps++;
+	}
 	spin_unlock_irq(&ep->lock);
 	return sleep;
 }
@@ -877,6 +883,7 @@ static long vepoll_wait_on(const struct vepoll_wait_args *args)
 				 (s64)args->timeout_ms * NSEC_PER_MSEC;
 
 		timed = vepoll_deadline(timeout_ns, &expires, &slack);
+		atomic_long_inc(&ep->nr_waits);
 		trace_vepoll_wait_begin(ep->id, timeout_ns, args->maxevents);
 		res = vepoll_do_wait(ep, uevents, args->maxevents,
 				     timed ? &expires : NULL, slack);
@@ -948,6 +955,7 @@ static long vepoll_wait2_on(const struct vepoll_wait2_args *args)
 			goto out;
 	}
 	ep = f.file->private_data;
+	atomic_long_inc(&ep->nr_waits);
 	trace_vepoll_wait_begin(ep->id, args->timeout_ns, args->maxevents);
 	res = vepoll_do_wait(ep, uevents, args->maxevents,
 			     timed ? &expires : NULL, slack);

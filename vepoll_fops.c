@@ -43,10 +43,18 @@ static __poll_t vepoll_instance_file_poll(struct file *file, poll_table *pt)
 static void vepoll_instance_show_fdinfo(struct seq_file *m, struct file *file)
 {
 	struct vepoll_instance *ep = file->private_data;
+	unsigned long wakeups, sleeps;
 	struct rb_node *node;
 
 	vepoll_lock(ep);
 	seq_printf(m, "vepoll-id:\t%u\n", ep->id);
+	spin_lock_irq(&ep->lock);
+	wakeups = ep->nr_wakeups;
+	sleeps = ep->nr_sleeps;
+	spin_unlock_irq(&ep->lock);
+	seq_printf(m, "vepoll-stats:\twakeups %lu reports %lu waits %ld sleeps %lu\n",
+		   wakeups, ep->nr_reports, atomic_long_read(&ep->nr_waits),
+		   sleeps);
 	for (node = rb_first(&ep->watches); node; node = rb_next(node)) {
 		struct vepoll_watch *w = rb_entry(node, struct vepoll_watch,
 						  node);

@@ -273,6 +273,7 @@ struct fdinfo_watch {
 
 struct fdinfo {
 	long id;
+	long wakeups, reports, waits, sleeps;	/* vepoll-stats: */
 	int nr;
 	struct fdinfo_watch w[8];
 	bool kernel_address;
@@ -331,6 +332,11 @@ static int read_fdinfo(int fd, struct fdinfo *fi)
 		strncat(fi->text, line, sizeof(fi->text) - strlen(fi->text) - 1);
 		if (!strncmp(line, "vepoll-id:", 10)) {
 			fi->id = strtol(line + 10, NULL, 10);
+		} else if (!strncmp(line, "vepoll-stats:", 13)) {
+			fi->wakeups = field(line, "wakeups", 10, &v) ? (long)v : -1L;
+			fi->reports = field(line, "reports", 10, &v) ? (long)v : -1L;
+			fi->waits = field(line, "waits", 10, &v) ? (long)v : -1L;
+			fi->sleeps = field(line, "sleeps", 10, &v) ? (long)v : -1L;
 		} else if (!strncmp(line, "tfd:", 4) && fi->nr < 8) {
 			struct fdinfo_watch *w = &fi->w[fi->nr++];
 
@@ -455,6 +461,36 @@ TEST_F(life, fdinfo_of_dup_shows_same_id)
 	EXPECT_LT(0, fa.id);
 	EXPECT_EQ(fa.id, fb.id);
 	close(d);
+}
+
+/*
+ * The counters of fdinfo's vepoll-stats line: a wait that sleeps until a
+ * write wakes it, then one that finds nothing at once.
+ */
+TEST_F(life, fdinfo_counts_wakeups_reports_waits_sleeps)
+{
+	static struct fdinfo fi;
+	struct vepoll_event ev;
+	pid_t pid;
+
+	ASSERT_EQ(0, vp_ctl(self->dev, self->ep, VEPOLL_CTL_ADD, self->p[0],
+			    VEPOLLIN, 1));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		vp_msleep(200);
+		_exit(write(self->p[1], "x", 1) != 1);
+	}
+	EXPECT_EQ(1, vp_wait(self->dev, self->ep, &ev, 1, 5000));
+	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
+	ASSERT_EQ(1, vp_drain(self->p[0]));
+	EXPECT_EQ(0, vp_wait(self->dev, self->ep, &ev, 1, 0));
+	ASSERT_EQ(0, read_fdinfo(self->ep, &fi));
+	TH_LOG("%s", fi.text);
+	EXPECT_LE(1, fi.wakeups);
+	EXPECT_EQ(1, fi.reports);
+	EXPECT_EQ(2, fi.waits);
+	EXPECT_LE(1, fi.sleeps);
 }
 
 TEST_HARNESS_MAIN
