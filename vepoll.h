@@ -238,6 +238,7 @@ struct vepoll_watch {
 /* vepoll_registry.c: the registry of instances and its limits. */
 struct vepoll_instance *vepoll_instance_alloc(void);
 void vepoll_instance_free(struct vepoll_instance *ep);
+void vepoll_registry_stats(struct seq_file *m);
 
 /* vepoll_fops.c: the anon-inode file that stands for an instance. */
 extern const struct file_operations vepoll_instance_fops;

@@ -17,6 +17,7 @@
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
 
@@ -161,4 +162,33 @@ void vepoll_instance_free(struct vepoll_instance *ep)
 	irq_work_sync(&ep->poll_work);
 	mutex_destroy(&ep->mtx);
 	kfree(ep);
+}
+
+/**
+ * vepoll_registry_stats() - print the instance table against its limits
+ * @m: the debugfs file being read
+ *
+ * instances and watches: live ones (watches summed over the instances);
+ * then one "user UID instances N" line per uid holding any. The limits
+ * are the module parameters beside them.
+ */
+void vepoll_registry_stats(struct seq_file *m)
+{
+	struct vepoll_instance *ep;
+	unsigned long id, uid, watches = 0;
+	void *entry;
+
+	mutex_lock(&vepoll_registry_mutex);
+	/* An instance leaves the registry, under this mutex, before it goes. */
+	xa_for_each(&vepoll_registry, id, ep)
+		watches += READ_ONCE(ep->nr_watches);
+	seq_printf(m, "instances %u\n", vepoll_nr_instances);
+	seq_printf(m, "max_instances %u\n", vepoll_max_instances);
+	seq_printf(m, "reserved_instances %d\n", vepoll_reserved_instances);
+	seq_printf(m, "max_user_instances %u\n", vepoll_max_user_instances);
+	seq_printf(m, "watches %lu\n", watches);
+	xa_for_each(&vepoll_user_counts, uid, entry)
+		seq_printf(m, "user %lu instances %lu\n", uid,
+			   xa_to_value(entry));
+	mutex_unlock(&vepoll_registry_mutex);
 }

@@ -19,6 +19,7 @@ static struct dentry *vepoll_debugfs_dir;
 
 static int vepoll_stats_show(struct seq_file *m, void *unused)
 {
+	vepoll_registry_stats(m);
 	vepoll_target_stats(m);
 	return 0;
 }

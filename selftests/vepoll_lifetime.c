@@ -14,7 +14,9 @@
  *                                    does not wait for a wait stuck in a
  *                                    page fault
  *   unrelated_close_costs_one_lookup (plain TEST) closing a file nobody
- *                                    watches costs vepoll one lookup
+ *                                    watches costs vepoll one lookup;
+ *                                    stats_count_* checks the other
+ *                                    counters of the same debugfs file
  *   cycle.*                          an instance and a native epoll
  *                                    watching each other do not spin
  *   fifo_named_eventpoll_is_a_fifo   a FIFO is a FIFO, whatever its name
@@ -548,6 +550,40 @@ TEST(unrelated_close_costs_one_lookup)
 	EXPECT_EQ(kills + 1, vp_stat("close_kills"));
 	EXPECT_EQ(0, vp_wait(dev, ep, &ev, 1, 0));
 	close(ep);
+	close(dev);
+}
+
+/* The registry's lines of vepoll/stats follow the instances and watches. */
+TEST(stats_count_instances_watches_and_users)
+{
+	long inst, watches, mine;
+	char key[32];
+	int dev, ep, p[2];
+
+	if (access(VP_STATS, R_OK))
+		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+	dev = vp_assert_open_dev(_metadata);
+	snprintf(key, sizeof(key), "user %u instances", geteuid());
+	inst = vp_stat("instances");
+	watches = vp_stat("watches");
+	mine = vp_stat(key);
+	ASSERT_LE(0, inst) TH_LOG("%s: %s", VP_STATS, strerror(-inst));
+	ASSERT_LE(0, watches);
+	if (mine == -ENOENT)
+		mine = 0;
+	ep = vp_create(dev, 0);
+	ASSERT_LE(0, ep);
+	ASSERT_EQ(0, vp_pipe(p));
+	ASSERT_EQ(0, vp_ctl(dev, ep, VEPOLL_CTL_ADD, p[0], VEPOLLIN, 1));
+	ASSERT_EQ(0, vp_ctl(dev, ep, VEPOLL_CTL_ADD, p[1], VEPOLLOUT, 2));
+	EXPECT_EQ(inst + 1, vp_stat("instances"));
+	EXPECT_EQ(watches + 2, vp_stat("watches"));
+	EXPECT_EQ(mine + 1, vp_stat(key));
+	EXPECT_LT(0, vp_stat("max_instances"));
+	close(ep);
+	EXPECT_EQ(inst, vp_stat("instances"));
+	EXPECT_EQ(watches, vp_stat("watches"));
+	vp_close_all(p, 2);
 	close(dev);
 }
 
