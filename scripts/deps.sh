@@ -54,6 +54,7 @@ pkgs=(
 	coreutils sed util-linux  # timeout, sed -u, dmesg, setsid, flock
 	python3              # Debian's /usr/bin/python3: bench.sh, realprograms.sh
 	python3-docutils     # make lint renders Documentation.rst (rst2html)
+	python3-pygments     # ... and its code-block directives
 )
 # Building a kernel from linux-source (scripts/debug-kernel.sh).
 kbuild_pkgs=(build-essential bc bison flex libelf-dev libssl-dev dwarves rsync)

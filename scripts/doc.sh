@@ -13,7 +13,7 @@ out=build/doc/Documentation.html
 mkdir -p build/doc
 # Debian's rst2html5 (python3-docutils), run by /usr/bin/python3 explicitly
 # so that a pyenv or venv python3 first on PATH cannot step in.
-[[ -e /usr/bin/rst2html5 ]] || "$top/scripts/deps.sh" python3-docutils
+"$top/scripts/deps.sh" --only python3-docutils python3-pygments
 if ! log=$(/usr/bin/python3 /usr/bin/rst2html5 --halt=warning \
 	--report=warning --no-datestamp Documentation.rst "$out.tmp" 2>&1) ||
 	[[ -n $log ]]; then
