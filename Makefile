@@ -7,6 +7,8 @@
 #                 which, as scripts/demo.sh (make demo), needs no make to
 #                 start (it installs it: scripts/deps.sh)
 # make check-debug  only the debug-kernel lane (KASAN, lockdep, kmemleak)
+# make check-kcsan  the stress and nesting selftests on a KCSAN debug
+#                 kernel: scripts/kcsan-check.sh (fails on any data race)
 # make demo       the demo, in the VM
 # make bench      vepoll against epoll and poll(2), in the VM
 # make lib        libvepoll (.a, .so.0), the epoll preload shim, their tests
@@ -49,6 +51,9 @@ check:
 check-debug:
 	scripts/test.sh --debug-only
 
+check-kcsan:
+	scripts/kcsan-check.sh
+
 demo:
 	scripts/demo.sh
 
@@ -90,5 +95,6 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C lib clean
 
-.PHONY: all modules lint check check-debug demo bench lib lib-check install-lib \
-	realprograms install uninstall dkms dkms-remove deb doc clean
+.PHONY: all modules lint check check-debug check-kcsan demo bench lib \
+	lib-check install-lib realprograms install uninstall dkms dkms-remove \
+	deb doc clean

@@ -10,7 +10,12 @@
 # so that `eval "$(scripts/debug-kernel.sh)"` sets both. Everything else
 # goes to stderr or to the build log in the cache.
 #
-# usage: scripts/debug-kernel.sh [-h|--help]
+# usage: scripts/debug-kernel.sh [--kcsan] [-h|--help]
+#
+#   --kcsan  the KCSAN variant instead (make check-kcsan): the fragment
+#            without KASAN and kmemleak, plus scripts/debug-kernel-kcsan.config
+#            (see its header); its own cache key and release
+#            (-vepoll-kcsan). Without it, the output and key are unchanged.
 #
 # Source: Debian's linux-source-6.1 tarball; config: `make tinyconfig` plus
 # scripts/debug-kernel.config, every option of which is checked in the final
@@ -34,6 +39,8 @@ set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 FRAGMENT=$SCRIPT_DIR/debug-kernel.config
+KCSAN_FRAGMENT=$SCRIPT_DIR/debug-kernel-kcsan.config
+variant=
 SRC_PKG=linux-source-6.1
 TARBALL=/usr/src/$SRC_PKG.tar.xz
 # Bump when the build recipe below changes in a way that changes the result.
@@ -47,6 +54,7 @@ note() { echo "debug-kernel.sh: $*" >&2; }
 
 case ${1:-} in
 '') ;;
+--kcsan) variant=kcsan ;;
 -h | --help)
 	sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
 	exit 0
@@ -54,6 +62,23 @@ case ${1:-} in
 *) die "unknown argument: $1 (try --help)" ;;
 esac
 [[ -r $FRAGMENT ]] || die "$FRAGMENT not found"
+cleanup=()
+trap 'rm -rf "${cleanup[@]}"' EXIT
+if [[ $variant == kcsan ]]; then
+	[[ -r $KCSAN_FRAGMENT ]] || die "$KCSAN_FRAGMENT not found"
+	# The effective fragment: the main one minus KASAN, kmemleak and every
+	# symbol the KCSAN one sets, then the KCSAN one. Hashed, merged and
+	# checked below exactly as the main fragment is without --kcsan.
+	merged=$(mktemp "${TMPDIR:-/tmp}/vepoll-kcsan-config.XXXXXX")
+	cleanup+=("$merged")
+	override=$(sed -nE 's/^(# )?(CONFIG_[A-Za-z0-9_]+)[= ].*/\2/p' "$KCSAN_FRAGMENT")
+	{
+		grep -vE '^(# )?CONFIG_(KASAN|DEBUG_KMEMLEAK)[A-Za-z0-9_]*[= ]' "$FRAGMENT" |
+			grep -vE "^(# )?($(paste -sd'|' <<<"$override"))[= ]"
+		cat "$KCSAN_FRAGMENT"
+	} >"$merged"
+	FRAGMENT=$merged
+fi
 
 installed() { # are all these Debian packages installed?
 	local p st
@@ -86,6 +111,7 @@ command -v gcc >/dev/null || ensure_pkgs build-essential
 cc_version=$(gcc --version | sed -n 1p)
 key=$({
 	echo "recipe $RECIPE"
+	[[ -z $variant ]] || echo "variant $variant"
 	echo "$SRC_PKG $src_version"
 	echo "cc $cc_version"
 	cat "$FRAGMENT"
@@ -183,7 +209,7 @@ release=$(cat "$tree/include/config/kernel.release")
 # Prove the tree works as KDIR at its final path: build a hello-world
 # module in a scratch directory and check its vermagic.
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/vepoll-hello.XXXXXX")
-trap 'rm -rf "$scratch"' EXIT
+cleanup+=("$scratch")
 cat >"$scratch/hello.c" <<'EOF'
 #include <linux/module.h>
 #include <linux/init.h>
