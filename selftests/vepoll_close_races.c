@@ -39,70 +39,6 @@ static int cfg_seconds = 8;
 
 /* ---- shared helpers -------------------------------------------------------- */
 
-/* The kernel log from here on: /dev/kmsg at its end, or -1. */
-static int kmsg_open(void)
-{
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
-	if (fd >= 0)
-		lseek(fd, 0, SEEK_END);
-	return fd;
-}
-
-/* Kernel splats, one line each (after the record header). */
-struct splats {
-	char text[1024];
-	size_t len;
-	int found;
-};
-
-/* Add the splats logged since kmsg_open() (or the last call) to @sp. */
-static int kmsg_splats(int fd, struct splats *sp)
-{
-	static const char *const pats[] = {
-		"BUG", "list_del corruption", "Oops", "WARNING:",
-		"general protection", "Call Trace",
-	};
-	char rec[1024], *msg;
-	size_t i;
-	ssize_t n;
-
-	if (fd < 0)
-		return sp->found;
-	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 ||
-	       (n < 0 && errno == EPIPE)) {
-		if (n <= 0)
-			continue;	/* overwritten records: go on */
-		rec[n] = 0;
-		msg = strchr(rec, ';');
-		msg = msg ? msg + 1 : rec;
-		msg[strcspn(msg, "\n")] = 0;
-		for (i = 0; i < ARRAY_SIZE(pats); i++) {
-			if (!strstr(msg, pats[i]))
-				continue;
-			if (sp->len + strlen(msg) + 4 < sizeof(sp->text))
-				sp->len += snprintf(sp->text + sp->len,
-						    sizeof(sp->text) - sp->len,
-						    "%s%s", sp->found ? " | " : "",
-						    msg);
-			sp->found++;
-			break;
-		}
-	}
-	return sp->found;
-}
-
-/* waitpid() for at most @ms; the pid, 0 if it still runs, or -errno. */
-static pid_t wait_child(pid_t pid, int *status, int ms)
-{
-	int64_t end = vp_now_ms() + ms;
-	pid_t ret;
-
-	while (!(ret = waitpid(pid, status, WNOHANG)) && vp_now_ms() < end)
-		vp_msleep(5);
-	return ret < 0 ? -errno : ret;
-}
-
 static void *shared_page(size_t size)
 {
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
@@ -225,7 +161,7 @@ static struct report *run_worker(struct __test_metadata *_metadata,
 				 void (*work)(struct report *r))
 {
 	int64_t deadline, splat_ms = 0;
-	struct splats sp = {};
+	struct vp_splats sp = {};
 	struct report *r;
 	int kmsg, status;
 	pid_t pid, got;
@@ -235,7 +171,7 @@ static struct report *run_worker(struct __test_metadata *_metadata,
 		return NULL;
 	/* Out of the racing tasks' way, and going if their CPU is wedged. */
 	pin_to(0);
-	kmsg = kmsg_open();
+	kmsg = vp_kmsg_open();
 	pid = fork();
 	if (pid < 0)
 		return NULL;
@@ -248,16 +184,16 @@ static struct report *run_worker(struct __test_metadata *_metadata,
 
 	/* A splat may leave the worker stuck: give it 2 s more, no more. */
 	deadline = vp_now_ms() + cfg_seconds * 1000 + GRACE_MS;
-	while (!(got = wait_child(pid, &status, 100)) &&
+	while (!(got = vp_wait_child(pid, &status, 100)) &&
 	       vp_now_ms() < deadline) {
-		if (!splat_ms && kmsg_splats(kmsg, &sp)) {
+		if (!splat_ms && vp_kmsg_splats(kmsg, &sp)) {
 			splat_ms = vp_now_ms();
 			__atomic_store_n(&r->stop, 1, __ATOMIC_RELAXED);
 		}
 		if (splat_ms && vp_now_ms() > splat_ms + 2000)
 			break;
 	}
-	kmsg_splats(kmsg, &sp);
+	vp_kmsg_splats(kmsg, &sp);
 	if (kmsg >= 0)
 		close(kmsg);
 	ksft_print_msg("%ld rounds in %d s, %ld wrong answers\n", r->rounds,

@@ -163,59 +163,6 @@ static int fdinfo_lists(int epfd, int tfd)
 	return 0;
 }
 
-/* The kernel log from here on: /dev/kmsg at its end, or -1. */
-static int kmsg_open(void)
-{
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
-	if (fd >= 0)
-		lseek(fd, 0, SEEK_END);
-	return fd;
-}
-
-/* Kernel splats, one line each (after the record header). */
-struct splats {
-	char text[1024];
-	size_t len;
-	int found;
-};
-
-/* Add the splats logged since kmsg_open() (or the last call) to @sp. */
-static int kmsg_splats(int fd, struct splats *sp)
-{
-	static const char *const pats[] = {
-		"BUG", "list_del corruption", "Oops", "WARNING:",
-		"general protection", "Call Trace",
-	};
-	char rec[1024], *msg;
-	size_t i;
-	ssize_t n;
-
-	if (fd < 0)
-		return sp->found;
-	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 ||
-	       (n < 0 && errno == EPIPE)) {
-		if (n <= 0)
-			continue;	/* overwritten records: go on */
-		rec[n] = 0;
-		msg = strchr(rec, ';');
-		msg = msg ? msg + 1 : rec;
-		msg[strcspn(msg, "\n")] = 0;
-		for (i = 0; i < ARRAY_SIZE(pats); i++) {
-			if (!strstr(msg, pats[i]))
-				continue;
-			if (sp->len + strlen(msg) + 4 < sizeof(sp->text))
-				sp->len += snprintf(sp->text + sp->len,
-						    sizeof(sp->text) - sp->len,
-						    "%s%s", sp->found ? " | " : "",
-						    msg);
-			sp->found++;
-			break;
-		}
-	}
-	return sp->found;
-}
-
 /* Wait up to @ms for *@flag to become true; whether it did. */
 static bool wait_flag(int *flag, int ms)
 {
@@ -227,17 +174,6 @@ static bool wait_flag(int *flag, int ms)
 		vp_msleep(1);
 	}
 	return true;
-}
-
-/* waitpid() for at most @ms; the pid, 0 if it still runs, or -errno. */
-static pid_t wait_child(pid_t pid, int *status, int ms)
-{
-	int64_t end = vp_now_ms() + ms;
-	pid_t ret;
-
-	while (!(ret = waitpid(pid, status, WNOHANG)) && vp_now_ms() < end)
-		vp_msleep(5);
-	return ret < 0 ? -errno : ret;
 }
 
 static void *shared_page(size_t size)
@@ -446,9 +382,9 @@ TEST(close_path_does_not_sleep)
 		ksft_print_msg("pipe close took %lld ms\n", (long long)closer.ms);
 	}
 	if (create_pid > 0)
-		EXPECT_EQ(create_pid, wait_child(create_pid, &status, 10000));
+		EXPECT_EQ(create_pid, vp_wait_child(create_pid, &status, 10000));
 	if (inotify_pid > 0)
-		EXPECT_EQ(inotify_pid, wait_child(inotify_pid, &status, 10000));
+		EXPECT_EQ(inotify_pid, vp_wait_child(inotify_pid, &status, 10000));
 	close(p[0]);
 	if (p[1] >= 0)
 		close(p[1]);
@@ -1308,7 +1244,7 @@ static void db_work(const struct set *s, int card, struct db_report *r)
 TEST_F(set, dmabuf_polled_after_last_close)
 {
 	int64_t deadline, splat_ms = 0;
-	struct splats sp = {};
+	struct vp_splats sp = {};
 	struct db_report *r;
 	int card, kmsg, status;
 	pid_t pid, got;
@@ -1319,7 +1255,7 @@ TEST_F(set, dmabuf_polled_after_last_close)
 		SKIP(return, "%s", why);
 	r = shared_page(sizeof(*r));
 	ASSERT_TRUE(!!r);
-	kmsg = kmsg_open();
+	kmsg = vp_kmsg_open();
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid)
@@ -1328,14 +1264,14 @@ TEST_F(set, dmabuf_polled_after_last_close)
 
 	/* A splat may leave the worker stuck: give it 2 s more, no more. */
 	deadline = vp_now_ms() + cfg_seconds * 1000 + 20000;
-	while (!(got = wait_child(pid, &status, 100)) &&
+	while (!(got = vp_wait_child(pid, &status, 100)) &&
 	       vp_now_ms() < deadline) {
-		if (!splat_ms && kmsg_splats(kmsg, &sp))
+		if (!splat_ms && vp_kmsg_splats(kmsg, &sp))
 			splat_ms = vp_now_ms();
 		if (splat_ms && vp_now_ms() > splat_ms + 2000)
 			break;
 	}
-	kmsg_splats(kmsg, &sp);
+	vp_kmsg_splats(kmsg, &sp);
 	ksft_print_msg("%ld dma-bufs closed while %ld harvests ran (%ld events)\n",
 		       r->rounds, r->harvests, r->reported);
 	EXPECT_EQ(0, sp.found) {

@@ -34,6 +34,7 @@
 #include <sys/timerfd.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 
 #include "vepoll_uapi.h"
 
@@ -652,5 +653,71 @@ static inline void vp_setup_dev_ep_pipe(struct __test_metadata *_metadata,
 }
 
 #endif /* __KSELFTEST_HARNESS_H */
+
+/* ---- kernel splats and children, for the lifetime races ---------------- */
+
+/* The kernel log from here on: /dev/kmsg at its end, or -1. */
+static inline int vp_kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+/* Kernel splats, one line each (after the record header). */
+struct vp_splats {
+	char text[1024];
+	size_t len;
+	int found;
+};
+
+/* Add the splats logged since vp_kmsg_open() (or the last call) to @sp. */
+static inline int vp_kmsg_splats(int fd, struct vp_splats *sp)
+{
+	static const char *const pats[] = {
+		"BUG", "list_del corruption", "Oops", "WARNING:",
+		"general protection", "Call Trace",
+	};
+	char rec[1024], *msg;
+	size_t i;
+	ssize_t n;
+
+	if (fd < 0)
+		return sp->found;
+	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 ||
+	       (n < 0 && errno == EPIPE)) {
+		if (n <= 0)
+			continue;	/* overwritten records: go on */
+		rec[n] = 0;
+		msg = strchr(rec, ';');
+		msg = msg ? msg + 1 : rec;
+		msg[strcspn(msg, "\n")] = 0;
+		for (i = 0; i < ARRAY_SIZE(pats); i++) {
+			if (!strstr(msg, pats[i]))
+				continue;
+			if (sp->len + strlen(msg) + 4 < sizeof(sp->text))
+				sp->len += snprintf(sp->text + sp->len,
+						    sizeof(sp->text) - sp->len,
+						    "%s%s", sp->found ? " | " : "",
+						    msg);
+			sp->found++;
+			break;
+		}
+	}
+	return sp->found;
+}
+
+/* waitpid() for at most @ms; the pid, 0 if it still runs, or -errno. */
+static inline pid_t vp_wait_child(pid_t pid, int *status, int ms)
+{
+	int64_t end = vp_now_ms() + ms;
+	pid_t ret;
+
+	while (!(ret = waitpid(pid, status, WNOHANG)) && vp_now_ms() < end)
+		vp_msleep(5);
+	return ret < 0 ? -errno : ret;
+}
 
 #endif /* VEPOLL_TEST_H */
