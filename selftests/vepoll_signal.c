@@ -28,23 +28,6 @@ static int install_handler(void)
 	return sigaction(SIGUSR1, &sa, NULL);
 }
 
-static int block_usr1(int how)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	return pthread_sigmask(how, &set, NULL);
-}
-
-static bool usr1_blocked(void)
-{
-	sigset_t cur;
-
-	pthread_sigmask(SIG_BLOCK, NULL, &cur);
-	return sigismember(&cur, SIGUSR1);
-}
-
 FIXTURE(sig) {
 	int dev, ep, p[2];
 };
@@ -123,7 +106,7 @@ TEST_F(sig, sigmask_unblocking_a_signal_lets_it_interrupt)
 	struct vepoll_event ev;
 	sigset_t during;
 
-	ASSERT_EQ(0, block_usr1(SIG_BLOCK));
+	ASSERT_EQ(0, vp_block_usr1(SIG_BLOCK));
 	sigemptyset(&during);
 	ASSERT_EQ(0, kick_me(300));
 	EXPECT_EQ(-EINTR, vp_pwait(self->dev, self->ep, &ev, 1, 10000,
@@ -131,7 +114,7 @@ TEST_F(sig, sigmask_unblocking_a_signal_lets_it_interrupt)
 	/* The handler ran before the call returned... */
 	EXPECT_EQ(1, atomic_load(&handled));
 	/* ... and the thread's own mask is back. */
-	EXPECT_TRUE(usr1_blocked());
+	EXPECT_TRUE(vp_usr1_blocked());
 }
 
 /* A signal already pending and blocked is delivered by the wait's mask. */
@@ -141,7 +124,7 @@ TEST_F(sig, sigmask_unblocking_a_pending_signal_returns_at_once)
 	sigset_t during, pending;
 	int64_t t0;
 
-	ASSERT_EQ(0, block_usr1(SIG_BLOCK));
+	ASSERT_EQ(0, vp_block_usr1(SIG_BLOCK));
 	ASSERT_EQ(0, pthread_kill(pthread_self(), SIGUSR1));
 	ASSERT_EQ(0, atomic_load(&handled));
 	sigemptyset(&during);
@@ -150,7 +133,7 @@ TEST_F(sig, sigmask_unblocking_a_pending_signal_returns_at_once)
 				   &during));
 	EXPECT_GT(5000, vp_now_ms() - t0);
 	EXPECT_EQ(1, atomic_load(&handled));
-	EXPECT_TRUE(usr1_blocked());
+	EXPECT_TRUE(vp_usr1_blocked());
 	sigpending(&pending);
 	EXPECT_FALSE(sigismember(&pending, SIGUSR1));
 }
@@ -166,7 +149,7 @@ TEST_F(sig, sigmask_blocking_a_signal_keeps_the_wait_going)
 	sigset_t during;
 	int64_t t0, dt;
 
-	ASSERT_EQ(0, block_usr1(SIG_UNBLOCK));
+	ASSERT_EQ(0, vp_block_usr1(SIG_UNBLOCK));
 	sigemptyset(&during);
 	sigaddset(&during, SIGUSR1);
 	ASSERT_EQ(0, kick_me(100));
@@ -175,7 +158,7 @@ TEST_F(sig, sigmask_blocking_a_signal_keeps_the_wait_going)
 	dt = vp_now_ms() - t0;
 	EXPECT_LE(1000, dt);
 	EXPECT_EQ(1, atomic_load(&handled));
-	EXPECT_FALSE(usr1_blocked());
+	EXPECT_FALSE(vp_usr1_blocked());
 }
 
 /* Blocked by both the thread and the sigmask, it stays pending. */
@@ -185,7 +168,7 @@ TEST_F(sig, sigmask_blocked_signal_stays_pending)
 	sigset_t during, pending;
 	int64_t t0;
 
-	ASSERT_EQ(0, block_usr1(SIG_BLOCK));
+	ASSERT_EQ(0, vp_block_usr1(SIG_BLOCK));
 	sigemptyset(&during);
 	sigaddset(&during, SIGUSR1);
 	ASSERT_EQ(0, kick_me(100));
@@ -196,7 +179,7 @@ TEST_F(sig, sigmask_blocked_signal_stays_pending)
 	sigpending(&pending);
 	EXPECT_TRUE(sigismember(&pending, SIGUSR1));
 	/* Unblocking it now runs the handler. */
-	ASSERT_EQ(0, block_usr1(SIG_UNBLOCK));
+	ASSERT_EQ(0, vp_block_usr1(SIG_UNBLOCK));
 	EXPECT_EQ(1, atomic_load(&handled));
 }
 
@@ -206,15 +189,15 @@ TEST_F(sig, sigmask_restored_after_normal_return)
 	struct vepoll_event ev;
 	sigset_t during;
 
-	ASSERT_EQ(0, block_usr1(SIG_BLOCK));
+	ASSERT_EQ(0, vp_block_usr1(SIG_BLOCK));
 	sigemptyset(&during);
 	ASSERT_EQ(1, vp_write_bytes(self->p[1], 1));
 	EXPECT_EQ(1, vp_pwait(self->dev, self->ep, &ev, 1, 1000, &during));
-	EXPECT_TRUE(usr1_blocked());
+	EXPECT_TRUE(vp_usr1_blocked());
 	/* With nothing ready and a timeout, too. */
 	ASSERT_EQ(1, vp_drain(self->p[0]));
 	EXPECT_EQ(0, vp_pwait(self->dev, self->ep, &ev, 1, 50, &during));
-	EXPECT_TRUE(usr1_blocked());
+	EXPECT_TRUE(vp_usr1_blocked());
 	EXPECT_EQ(0, atomic_load(&handled));
 }
 
@@ -264,7 +247,7 @@ TEST_F(sig, unreadable_sigmask_is_efault)
 	ASSERT_TRUE(!!bad);
 	EXPECT_EQ(-EFAULT, vp_wait_args(self->dev, &a));
 	/* The thread's mask is untouched by the failed call. */
-	EXPECT_FALSE(usr1_blocked());
+	EXPECT_FALSE(vp_usr1_blocked());
 }
 
 TEST_HARNESS_MAIN

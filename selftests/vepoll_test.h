@@ -654,6 +654,25 @@ static inline void vp_setup_dev_ep_pipe(struct __test_metadata *_metadata,
 
 #endif /* __KSELFTEST_HARNESS_H */
 
+/* Block (SIG_BLOCK) or unblock (SIG_UNBLOCK) SIGUSR1 in the calling thread. */
+static inline int vp_block_usr1(int how)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	return pthread_sigmask(how, &set, NULL);
+}
+
+/* Is SIGUSR1 blocked in the calling thread? */
+static inline bool vp_usr1_blocked(void)
+{
+	sigset_t cur;
+
+	pthread_sigmask(SIG_BLOCK, NULL, &cur);
+	return sigismember(&cur, SIGUSR1);
+}
+
 /* ---- kernel splats and children, for the lifetime races ---------------- */
 
 /* The kernel log from here on: /dev/kmsg at its end, or -1. */

@@ -632,23 +632,6 @@ static void on_usr1(int sig)
 	atomic_fetch_add(&handled, 1);
 }
 
-static int block_usr1(int how)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	return pthread_sigmask(how, &set, NULL);
-}
-
-static bool usr1_blocked(void)
-{
-	sigset_t cur;
-
-	pthread_sigmask(SIG_BLOCK, NULL, &cur);
-	return sigismember(&cur, SIGUSR1);
-}
-
 static int wait2_sigmask(int dev, int ep, struct vepoll_event *ev,
 			 int64_t timeout_ns, const struct vepoll_ctl_args *c,
 			 unsigned int n, const sigset_t *mask,
@@ -681,7 +664,7 @@ TEST_F(w2, sigmask_as_epoll_pwait)
 	sigemptyset(&sa.sa_mask);
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
 	atomic_store(&handled, 0);
-	ASSERT_EQ(0, block_usr1(SIG_BLOCK));
+	ASSERT_EQ(0, vp_block_usr1(SIG_BLOCK));
 	ASSERT_EQ(0, raise(SIGUSR1));
 	ASSERT_EQ(0, atomic_load(&handled));
 	sigemptyset(&open_mask);
@@ -709,9 +692,9 @@ TEST_F(w2, sigmask_as_epoll_pwait)
 					NEVER_MS * NSEC_PER_MSEC, &c, 1,
 					&open_mask, VP_KSIGSET_SIZE));
 	EXPECT_EQ(1, atomic_load(&handled));
-	EXPECT_TRUE(usr1_blocked());
+	EXPECT_TRUE(vp_usr1_blocked());
 	EXPECT_TRUE(watched(self->dev, self->ep, self->p[0]));
-	ASSERT_EQ(0, block_usr1(SIG_UNBLOCK));
+	ASSERT_EQ(0, vp_block_usr1(SIG_UNBLOCK));
 }
 
 /* ---- the cap on an infinite wait ------------------------------------------ */
